@@ -1,0 +1,3 @@
+export { DataverseClient, type DataverseClientOptions, type DataverseRequestOptions } from './client';
+export { DataverseError } from './errors';
+export type { SolutionRecord, WhoAmIResponse } from './types';

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { silentLogger, type Logger } from '../core';
+import { sleep, systemClock, type Clock } from './clock';
+import { HttpError, parseServerError, serverRequestIdOf, type HttpErrorDetails } from './errors';
+import { AgentPool, resolveProxy } from './proxy';
+import { isReadable, prepareBody } from './request-body';
+import { decodeBody, MAX_ERROR_BODY_BYTES, readBody } from './response-body';
+import {
+  backoffDelay, decideRetry, DEFAULT_RETRY, lockDelay, type AttemptOutcome, type RetryDecision,
+} from './retry-policy';
+import { redactUrl } from './url-redaction';
+import type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse, RetryOptions } from './types';
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const DEFAULT_TIMEOUT_MS = 100_000;
+
+/** Transport with keep-alive connections; `close()` releases them. */
+export interface ClosableHttpClient extends HttpClient {
+  close(): void;
+}
+
+export function createHttpClient(options: HttpClientOptions): ClosableHttpClient {
+  return new AxiosHttpClient(options);
+}
+
+type AttemptResult<T> =
+  | { ok: true; response: HttpResponse<T> }
+  | { ok: false; outcome: AttemptOutcome; failure: Omit<HttpErrorDetails, 'attempts' | 'method' | 'url' | 'clientRequestId'> };
+
+/** Thrown out of an attempt when the caller's signal aborted it: never retried. */
+class CallerAbort extends Error {}
+
+class AxiosHttpClient implements ClosableHttpClient {
+  private readonly axios: AxiosInstance;
+  private readonly agents: AgentPool;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly retry: RetryOptions;
+  private readonly userAgent: string;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.axios = axios.create();
+    this.agents = new AgentPool(options.ca);
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.userAgent =
+      `dataverse-alm-azure-pipelines/${options.productVersion} (node ${process.version}; ${process.platform})`;
+  }
+
+  close(): void {
+    this.agents.destroy();
+  }
+
+  async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
+    const retry: RetryOptions = request.retry === false
+      ? { ...this.retry, maxAttempts: 1, lockDeadlineMs: 0 }
+      : { ...this.retry, ...request.retry };
+    const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method);
+    const clientRequestId = randomUUID();
+    const url = redactUrl(request.url);
+    const label = `${request.description ? `${request.description} ` : ''}${request.method} ${url}`;
+    const started = this.clock.now();
+    let attempts = 0;
+    let retries = 0;
+    let lockRetries = 0;
+    let firstLockAt: number | undefined;
+
+    const fail = (details: Omit<HttpErrorDetails, 'attempts' | 'method' | 'url' | 'clientRequestId'>): HttpError =>
+      new HttpError({ ...details, attempts, method: request.method, url, clientRequestId });
+
+    for (;;) {
+      attempts++;
+      let result: AttemptResult<T>;
+      try {
+        result = await this.attempt<T>(request, clientRequestId, attempts);
+      } catch (err) {
+        if (err instanceof CallerAbort) throw fail({ kind: 'aborted', description: request.description });
+        throw err;
+      }
+      if (result.ok) return result.response;
+
+      const now = this.clock.now();
+      const decision = decideRetry(result.outcome, idempotent, now);
+      let wait: number | undefined;
+      if (decision && !isReadable(request.body)) {
+        if (decision.retryClass === 'lock') {
+          firstLockAt ??= now;
+          const delay = lockDelay(lockRetries, retry, decision.retryAfterMs);
+          if (now + delay - firstLockAt <= retry.lockDeadlineMs) wait = delay;
+        } else if (retries + 1 < retry.maxAttempts) {
+          const delay = decision.retryAfterMs ?? backoffDelay(retries, retry, this.random);
+          if (now + delay - started <= retry.maxElapsedMs) wait = delay;
+        }
+      }
+      if (wait === undefined) {
+        if (decision) this.logger.debug(`HTTP ${label}: ${decision.reason}; not retrying (limits reached)`);
+        throw fail(result.failure);
+      }
+      this.logRetry(label, decision as RetryDecision, wait, attempts);
+      if (decision?.retryClass === 'lock') lockRetries++;
+      else retries++;
+      try {
+        await sleep(this.clock, wait, request.signal);
+      } catch {
+        throw fail({ kind: 'aborted', description: request.description });
+      }
+    }
+  }
+
+  private logRetry(label: string, decision: RetryDecision, wait: number, attempt: number): void {
+    this.logger.debug(`HTTP ${label}: ${decision.reason} on attempt ${attempt}; waiting ${wait} ms before retrying`);
+  }
+
+  private async attempt<T>(request: HttpRequest, clientRequestId: string, attempt: number): Promise<AttemptResult<T>> {
+    const responseType = request.responseType ?? 'json';
+    const body = prepareBody(request.body);
+    const headers: Record<string, string> = {
+      'User-Agent': this.userAgent,
+      'x-ms-client-request-id': clientRequestId,
+      ...(body.contentType ? { 'Content-Type': body.contentType } : {}),
+      ...request.headers,
+    };
+    const proxy = resolveProxy(request.url, this.options.proxy);
+    const { httpAgent, httpsAgent } = this.agents.agentsFor(request.url, proxy);
+
+    const controller = new AbortController();
+    const timedOut = Symbol('timeout');
+    const onCallerAbort = (): void => controller.abort(request.signal?.reason);
+    if (request.signal?.aborted) throw new CallerAbort();
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = timeoutMs > 0 ? this.clock.setTimeout(() => controller.abort(timedOut), timeoutMs) : undefined;
+    let keepTimer = false;
+    const cleanup = (): void => {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerAbort);
+    };
+    const interrupted = (): AttemptResult<T> => {
+      if (controller.signal.reason !== timedOut) throw new CallerAbort();
+      return { ok: false, outcome: { phase: 'timeout' }, failure: { kind: 'timeout', description: request.description } };
+    };
+
+    const started = this.clock.now();
+    const label = `${request.description ? `${request.description} ` : ''}${request.method} ${redactUrl(request.url)}`;
+    try {
+      let response: AxiosResponse<Readable>;
+      try {
+        response = await this.axios.request<Readable>({
+          url: request.url,
+          method: request.method,
+          headers,
+          data: body.data,
+          responseType: 'stream',
+          validateStatus: () => true,
+          signal: controller.signal,
+          proxy: false,
+          httpAgent,
+          httpsAgent,
+          maxRedirects: 0,
+          maxBodyLength: Infinity,
+          maxContentLength: Infinity,
+          transformRequest: [(data: unknown) => data],
+        });
+      } catch (err) {
+        if (controller.signal.aborted) return interrupted();
+        const networkCode = networkCodeOf(err);
+        this.logger.debug(`HTTP ${label} → ${networkCode} (attempt ${attempt}${proxy ? `, via proxy ${proxy.display}` : ''})`);
+        return {
+          ok: false,
+          outcome: { phase: 'before-response', networkCode },
+          failure: { kind: 'network', networkCode, description: request.description, cause: err },
+        };
+      }
+
+      const status = response.status;
+      const responseHeaders = flattenHeaders(response.headers as Record<string, unknown>);
+      const accepted = (status >= 200 && status < 300) || (request.acceptStatuses ?? []).includes(status);
+      const elapsed = this.clock.now() - started;
+      this.logger.debug(
+        `HTTP ${label} → ${status} (attempt ${attempt}, ${elapsed} ms${proxy ? `, via proxy ${proxy.display}` : ''})`,
+      );
+
+      if (accepted && responseType === 'stream') {
+        // The caller reads the body: the timeout ended with the headers, cancellation still applies.
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        keepTimer = true;
+        response.data.once('close', () => request.signal?.removeEventListener('abort', onCallerAbort));
+        return {
+          ok: true,
+          response: {
+            status,
+            headers: responseHeaders,
+            data: response.data as T,
+            clientRequestId,
+            serverRequestId: serverRequestIdOf(responseHeaders),
+            attempts: attempt,
+          },
+        };
+      }
+
+      let raw: Buffer;
+      try {
+        raw = await readBody(response.data, accepted ? Infinity : MAX_ERROR_BODY_BYTES);
+      } catch (err) {
+        if (controller.signal.aborted) return interrupted();
+        const networkCode = networkCodeOf(err, 'ECONNRESET');
+        this.logger.debug(`HTTP ${label}: connection lost while reading the response (${networkCode})`);
+        return {
+          ok: false,
+          outcome: { phase: 'mid-response', networkCode },
+          failure: { kind: 'network', networkCode, status, description: request.description, cause: err },
+        };
+      }
+
+      if (accepted) {
+        const data = decodeBody(raw, responseType === 'stream' ? 'buffer' : responseType);
+        return {
+          ok: true,
+          response: {
+            status,
+            headers: responseHeaders,
+            data: data as T,
+            clientRequestId,
+            serverRequestId: serverRequestIdOf(responseHeaders, data),
+            attempts: attempt,
+          },
+        };
+      }
+
+      const errorBody = decodeBody(raw, 'json');
+      const serverError = parseServerError(errorBody);
+      return {
+        ok: false,
+        outcome: { phase: 'response', status, headers: responseHeaders, serverError },
+        failure: {
+          kind: 'status',
+          status,
+          statusText: response.statusText || undefined,
+          serverCode: serverError.code,
+          serverMessage: serverError.message,
+          serverRequestId: serverRequestIdOf(responseHeaders, errorBody),
+          body: errorBody,
+          headers: responseHeaders,
+          description: request.description,
+        },
+      };
+    } finally {
+      if (!keepTimer) cleanup();
+    }
+  }
+}
+
+function flattenHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || value === null) continue;
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return flat;
+}
+
+function networkCodeOf(err: unknown, fallback = 'ENETWORK'): string {
+  const candidates = [err, (err as { cause?: unknown } | undefined)?.cause];
+  for (const candidate of candidates) {
+    const code = (candidate as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (/socket hang up|aborted/i.test(message)) return 'ECONNRESET';
+  return fallback;
+}

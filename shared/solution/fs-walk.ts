@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Relative paths (forward slashes) of every file under `root`, sorted ordinally. Symlinks are not followed. */
+export async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    const entries = await fs.promises.readdir(path.join(root, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(childRel);
+      else if (e.isFile()) out.push(childRel);
+    }
+  }
+  if (fs.existsSync(root)) await walk('');
+  return out.sort(compareOrdinal);
+}
+
+export function compareOrdinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function toNative(root: string, rel: string): string {
+  return path.join(root, ...rel.split('/'));
+}
+
+/** Case-insensitive index of relative paths, because Windows-made folders and manifests disagree on casing. */
+export class FileIndex {
+  private readonly exact: Set<string>;
+  private readonly lower = new Map<string, string>();
+
+  constructor(readonly root: string, readonly files: string[]) {
+    this.exact = new Set(files);
+    for (const f of files) if (!this.lower.has(f.toLowerCase())) this.lower.set(f.toLowerCase(), f);
+  }
+
+  /** The actual relative path for `rel` (exact match first, then ignoring case), or undefined. */
+  resolve(rel: string): string | undefined {
+    return this.exact.has(rel) ? rel : this.lower.get(rel.toLowerCase());
+  }
+
+  under(prefix: string): string[] {
+    const p = prefix.toLowerCase().replace(/\/?$/, '/');
+    return this.files.filter((f) => f.toLowerCase().startsWith(p));
+  }
+}

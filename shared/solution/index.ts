@@ -1,0 +1,12 @@
+/** Public API of the solution package library (design.md §3: shared/solution). */
+export * from './versions';
+export * from './manifest';
+export * from './layout';
+export * from './mapping';
+export * from './pack';
+export { MissingFile } from './pack-plan';
+export { ZipReader, ZipEntryInfo, unsafeEntryReason } from './zip-read';
+export { ZipLimits, DEFAULT_ZIP_LIMITS } from './zip-limits';
+export { writeZip, ZipWriteEntry, ZipSource } from './zip-write';
+export { parseXml, writeXml, XmlElement, XmlNode } from './xml';
+export * from './unpack';

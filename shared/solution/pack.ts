@@ -1,0 +1,123 @@
+/** Pack: solution tree (flat, src/ or pac project) → unmanaged and/or managed solution zips. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Logger, silentLogger, UserError } from '../core';
+import { FileIndex, listFiles } from './fs-walk';
+import { inspectSolutionFolder, PackageType, SolutionFolderInfo } from './layout';
+import { MapResolver } from './mapping';
+import { setManifestManaged, setManifestVersion } from './manifest';
+import { MissingFile, planPackage, TreeContext, Variant } from './pack-plan';
+import { CONTENT_TYPES_NAME, contentTypesXml } from './content-types';
+import { cloneElement, parseXml, writeXml, XmlElement } from './xml';
+import { writeZip, ZipWriteEntry } from './zip-write';
+import { parseVersion } from './versions';
+
+export interface PackOptions {
+  /** A pac project folder (*.cdsproj), a folder with src/, or the solution tree itself (holding Other/). */
+  folder: string;
+  /** Default: the cdsproj's SolutionPackageType, else Both when Other/Solution.xml says <Managed>2, else Unmanaged. */
+  packageType?: PackageType;
+  /** Explicit output paths; otherwise `<outputFolder>/<UniqueName>_<version>[_managed].zip`. */
+  unmanagedZipPath?: string;
+  managedZipPath?: string;
+  outputFolder?: string;
+  /** SolutionPackager map file; default: the cdsproj's SolutionPackageMapFilePath. */
+  mapFile?: string;
+  /** Version to stamp into solution.xml (already resolved, e.g. via applyVersionPattern). */
+  version?: string;
+  logger?: Logger;
+}
+
+export interface PackResult {
+  uniqueName: string;
+  version: string;
+  packageType: PackageType;
+  folder: SolutionFolderInfo;
+  unmanagedZipPath?: string;
+  managedZipPath?: string;
+  warnings: string[];
+}
+
+/** Thrown when content files are missing: lists every one, so a single run shows all of them. */
+export class MissingContentError extends UserError {
+  constructor(readonly missingFiles: MissingFile[], solutionRoot: string) {
+    super(`Cannot pack '${solutionRoot}': ${missingFiles.length} file(s) referenced by the solution are missing:\n${missingFiles.map(describeMissing).join('\n')}`,
+      'Add these files (or build them and supply them through a map file), then pack again.');
+    this.name = 'MissingContentError';
+  }
+}
+
+function describeMissing(m: MissingFile): string {
+  return `  - ${m.path} (referenced by ${m.referencedBy}${m.mappedTo ? `; the map file points to ${m.mappedTo}, which does not exist` : ''})`;
+}
+
+export function defaultZipName(uniqueName: string, version: string, managed: boolean): string {
+  return `${uniqueName}_${version.replace(/\./g, '_')}${managed ? '_managed' : ''}.zip`;
+}
+
+function resolvePackageType(info: SolutionFolderInfo, requested?: PackageType): PackageType {
+  if (requested) return requested;
+  if (info.projectPackageType) return info.projectPackageType;
+  return info.manifest.managed === 2 ? 'Both' : info.manifest.managed === 1 ? 'Managed' : 'Unmanaged';
+}
+
+async function buildEntries(ctx: TreeContext, variant: Variant, solutionBase: XmlElement, version?: string) {
+  const solution = cloneElement(solutionBase);
+  setManifestManaged(solution, variant === 'managed' ? 1 : 0);
+  if (version) setManifestVersion(solution, version);
+  const plan = await planPackage(ctx, variant, solution);
+  const entries: ZipWriteEntry[] = [
+    { name: 'customizations.xml', source: { kind: 'buffer', data: Buffer.from(writeXml(plan.customizations, { declaration: false }), 'utf8') } },
+    { name: 'solution.xml', source: { kind: 'buffer', data: Buffer.from(writeXml(solution, { declaration: false }), 'utf8') } },
+    ...plan.files.map((f) => ({ name: f.zipName, source: { kind: 'file' as const, path: f.source } })),
+  ];
+  entries.push({ name: CONTENT_TYPES_NAME, source: { kind: 'buffer', data: contentTypesXml(entries.map((e) => e.name)) } });
+  return { entries, plan };
+}
+
+/**
+ * Packs a solution folder. Everything is validated (manifest, version, every referenced file) before any output
+ * is written; a failure leaves no zip behind. Same input → byte-identical zips.
+ */
+export async function packSolution(options: PackOptions): Promise<PackResult> {
+  const logger = options.logger ?? silentLogger;
+  const info = inspectSolutionFolder(options.folder);
+  const packageType = resolvePackageType(info, options.packageType);
+  if (options.version) parseVersion(options.version, 'Version to stamp');
+  const version = options.version ? parseVersion(options.version).text : info.manifest.version;
+  const mapFile = options.mapFile ? path.resolve(options.mapFile) : info.projectMapFile;
+  const ctx: TreeContext = {
+    root: info.solutionRoot,
+    index: new FileIndex(info.solutionRoot, await listFiles(info.solutionRoot)),
+    map: mapFile ? await MapResolver.load(mapFile, info.solutionRoot) : undefined,
+    logger,
+  };
+  if (packageType !== 'Unmanaged' && info.manifest.managed === 0) {
+    logger.warn(`'${info.manifestPath}' was unpacked as Unmanaged (<Managed>0); the managed zip uses the unmanaged form and app definitions.`);
+  }
+  const solutionBase = parseXml(await fs.promises.readFile(info.manifestPath, 'utf8'), 'Other/Solution.xml');
+  const variants: Variant[] = packageType === 'Both' ? ['unmanaged', 'managed'] : [packageType === 'Managed' ? 'managed' : 'unmanaged'];
+  const built = [];
+  for (const v of variants) built.push({ variant: v, ...(await buildEntries(ctx, v, solutionBase, options.version)) });
+  const missing = dedupeMissing(built.flatMap((b) => b.plan.missing));
+  if (missing.length > 0) throw new MissingContentError(missing, info.solutionRoot);
+
+  const outputFolder = options.outputFolder ?? process.cwd();
+  const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
+  for (const b of built) {
+    const managed = b.variant === 'managed';
+    const target = path.resolve((managed ? options.managedZipPath : options.unmanagedZipPath) ?? path.join(outputFolder, defaultZipName(info.manifest.uniqueName, version, managed)));
+    await writeZip(target, b.entries);
+    if (managed) result.managedZipPath = target; else result.unmanagedZipPath = target;
+    for (const w of b.plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
+    logger.info(`Packed ${b.variant} solution ${info.manifest.uniqueName} ${version} → ${target} (${b.entries.length} entries).`);
+  }
+  for (const w of result.warnings) logger.warn(w);
+  return result;
+}
+
+function dedupeMissing(list: MissingFile[]): MissingFile[] {
+  const seen = new Map<string, MissingFile>();
+  for (const m of list) if (!seen.has(m.path)) seen.set(m.path, m);
+  return [...seen.values()];
+}
