@@ -1,0 +1,55 @@
+/**
+ * `npm run demo`: the dev → test → prod flow against the local emulator, run as a pipeline would run it.
+ * Each step says whether it is a real bundled task (run as its own node process with the agent's
+ * environment variables) or something this repository does not have as a task yet.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startEmulator } from '../emulator';
+import { createTokenProvider } from '../shared/auth';
+import { DataverseClient } from '../shared/dataverse';
+import { createHttpClient } from '../shared/http';
+import { buildExtension } from './build';
+
+const root = path.resolve(__dirname, '..');
+const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+function heading(text: string): void {
+  console.log(`\n=== ${text}`);
+}
+
+async function main(): Promise<void> {
+  heading('Build: bundling the tasks with esbuild');
+  const tasks = await buildExtension();
+  console.log(`  bundled: ${tasks.join(', ') || '(no task folders yet)'}`);
+
+  heading('Emulator: Entra ID, IMDS, Azure DevOps and Dataverse (dev, test, prod) on 127.0.0.1');
+  const emulator = await startEmulator({ port: 0, quiet: true });
+  const info = emulator.info;
+  console.log(`  listening on ${emulator.url}`);
+  for (const [name, url] of Object.entries(info.environments)) console.log(`  environment ${name.padEnd(5)} ${url}`);
+
+  let failed = false;
+  try {
+    heading('Connection check through the shared library (token from Entra, then WhoAmI), per environment');
+    const http = createHttpClient({ productVersion: version });
+    const tokens = createTokenProvider(
+      { kind: 'clientSecret', authorityHost: info.authorityHost, tenantId: info.tenantId, clientId: info.clientId, clientSecret: info.clientSecret ?? '' },
+      { http },
+    );
+    for (const [name, url] of Object.entries(info.environments)) {
+      const client = new DataverseClient({ environmentUrl: url, tokenProvider: tokens, http });
+      const me = await client.whoAmI();
+      console.log(`  ${name.padEnd(5)} WhoAmI → user ${me.UserId}, organization ${me.OrganizationId}`);
+    }
+  } catch (err) {
+    failed = true;
+    console.error(`  FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    await emulator.stop();
+  }
+  heading(failed ? 'Demo failed' : 'Demo finished');
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
