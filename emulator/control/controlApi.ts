@@ -44,6 +44,16 @@ export async function handleControlRequest(ctx: EmulatorContext, hooks: ControlH
       case 'POST /_emulator/tokens/expire':
         return sendPlainJson(res, 200, { expired: ctx.tokens.expireAll() });
     }
+    if (path.startsWith('/_emulator/dataverse/')) {
+      const handled = await ctx.dataverse.control?.({
+        method,
+        path: safeDecode(path.slice('/_emulator/dataverse/'.length)),
+        query: url.searchParams,
+        body: await readJson(req),
+        res,
+      });
+      if (handled) return;
+    }
     const faultId = /^DELETE \/_emulator\/faults\/([^/]+)$/.exec(route)?.[1];
     if (faultId !== undefined) {
       const removed = ctx.faults.remove(safeDecode(faultId));

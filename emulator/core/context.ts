@@ -52,6 +52,8 @@ export function admitRequest(rc: RequestContext, identityKey: string): Exclude<L
   const verdict = limits.admit(identityKey);
   if (!verdict.ok) return verdict;
   rc.res.once('close', verdict.release);
+  // Dataverse sends this on every response (protocol.md §2.4, debug headers).
+  rc.res.setHeader('x-ms-ratelimit-burst-remaining-xrm-requests', String(verdict.remaining));
   return undefined;
 }
 

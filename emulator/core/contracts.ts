@@ -42,6 +42,17 @@ export interface DataverseRequest {
   requestId: string;
 }
 
+/** A control API call under `/_emulator/dataverse/…` (for example, simulating a maker's edit in Dev). */
+export interface DataverseControlRequest {
+  method: string;
+  /** Path below `/_emulator/dataverse/` with no leading slash, percent-decoded, e.g. `dev/solutions/Contoso`. */
+  path: string;
+  query: URLSearchParams;
+  /** The JSON body, parsed ({} when empty; the core answers 400 when it is not JSON). */
+  body: unknown;
+  res: ServerResponse;
+}
+
 export interface DataverseModule {
   /** Called for every environment at start and again after a reset. */
   createEnvironment(env: EnvironmentDescriptor): Promise<void> | void;
@@ -51,6 +62,8 @@ export interface DataverseModule {
   reset(): Promise<void> | void;
   /** Releases timers and temp files when the emulator stops. */
   close(): Promise<void> | void;
+  /** Optional control API extension: answers the call and returns true, or false when unknown (core answers 404). */
+  control?(request: DataverseControlRequest): Promise<boolean>;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -11,9 +11,3 @@ export function stableGuid(...parts: string[]): string {
 export function newGuid(): string {
   return randomUUID();
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isGuid(value: string): boolean {
-  return GUID.test(value);
-}

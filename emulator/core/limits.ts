@@ -6,7 +6,7 @@ import type { Limits } from './seed';
 import { pathMatches } from './pathPattern';
 
 export type LimitVerdict =
-  | { ok: true; release: () => void }
+  | { ok: true; release: () => void; remaining: number }
   | { ok: false; kind: 'requests' | 'concurrency'; code: string; message: string; retryAfterSeconds: number };
 
 export class ServiceLimits {
@@ -53,6 +53,7 @@ export class ServiceLimits {
     const generation = this.generation;
     return {
       ok: true,
+      remaining: requestsPerWindow - recent.length,
       release: () => {
         if (released || generation !== this.generation) return;
         released = true;

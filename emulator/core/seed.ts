@@ -100,12 +100,17 @@ export function defaultSeed(): Seed {
   };
 }
 
+/** A seed, fault or setting that cannot be used; the message names the key and what is expected. */
 export class ConfigError extends Error {}
+
+const SEED_KEYS = ['tokenLifetimeSeconds', 'tenants', 'environments', 'devops', 'limits'];
 
 /** Reads (when given a path), validates and completes a seed. Keys absent from the seed take the defaults. */
 export function loadSeed(seed: Seed | string | undefined): ResolvedSeed {
   const raw = typeof seed === 'string' ? readSeedFile(seed) : seed ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('Seed must be a JSON object.');
+  const unknownKeys = Object.keys(raw).filter((k) => !SEED_KEYS.includes(k));
+  if (unknownKeys.length > 0) throw new ConfigError(`Seed: unknown key(s) ${unknownKeys.join(', ')}; known: ${SEED_KEYS.join(', ')}.`);
   const defaults = defaultSeed();
   const tenants = (raw.tenants ?? defaults.tenants ?? []).map(resolveTenant);
   if (tenants.length === 0) throw new ConfigError('Seed: "tenants" must list at least one tenant.');

@@ -11,7 +11,7 @@ import { handleImdsRequest, IMDS_PATH } from '../entra/imds';
 import { handleOidcTokenRequest, isOidcTokenPath } from '../entra/devopsOidc';
 import { handleTokenRequest, isTokenEndpoint } from '../entra/tokenEndpoint';
 import type { EmulatorContext, RequestContext } from './context';
-import { sendODataError } from './contracts';
+import { sendODataError, type Identity } from './contracts';
 import { handleDataverseRequest, isDataversePath } from './dataverseFrontDoor';
 import { Directory } from './directory';
 import { FaultStore, type Fault } from './faults';
@@ -38,6 +38,8 @@ export interface RunningEmulator {
   /** Base URL, e.g. http://127.0.0.1:7071 (no trailing slash). */
   url: string;
   info: EmulatorInfo;
+  /** The Dataverse module of this instance, for in-process inspection by tests. */
+  dataverse: ReturnType<typeof createDataverseModule>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +49,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const quiet = options.quiet ?? true;
   const stopping = new AbortController();
   const sockets = new Set<Socket>();
-  const dataverse = createDataverseModule();
 
   // The context needs the port, known only once listening; requests arriving before that get a 503.
   const ready: { ctx?: EmulatorContext } = {};
@@ -56,14 +57,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       res.writeHead(503).end();
       return;
     }
-    void dispatch(ready.ctx, req, res, quiet);
+    dispatch(ready.ctx, req, res, quiet).catch(() => res.destroy());
   });
   // Tests and scripts open many keep-alive connections; `stop` must not wait for them to idle out.
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.keepAliveTimeout = 5000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -77,6 +77,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const baseUrl = `http://${urlHost}:${port}`;
 
   const directory = new Directory(seed, baseUrl);
+  const dataverse = createDataverseModule();
   const context: EmulatorContext = {
     baseUrl,
     seed,
@@ -92,6 +93,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     for (const env of directory.environments) await dataverse.createEnvironment(env);
   } catch (error) {
     await closeServer(server, sockets);
+    await dataverse.close();
     throw error;
   }
   ready.ctx = context;
@@ -100,6 +102,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   return {
     url: baseUrl,
     info: buildInfo(context),
+    dataverse,
     stop: () => {
       stopped ??= (async () => {
         stopping.abort();
@@ -126,7 +129,8 @@ function controlHooks(ctx: EmulatorContext): ControlHooks {
 }
 
 async function dispatch(ctx: EmulatorContext, req: http.IncomingMessage, res: http.ServerResponse, quiet: boolean): Promise<void> {
-  const url = new URL(req.url ?? '/', ctx.baseUrl);
+  // Prefixing keeps a request target such as `//x` a path instead of a protocol-relative URL.
+  const url = new URL(`${ctx.baseUrl}${req.url?.startsWith('/') ? req.url : '/'}`);
   const method = (req.method ?? 'GET').toUpperCase();
   try {
     if (isControlPath(url.pathname)) {
@@ -168,7 +172,7 @@ function beginRequest(ctx: EmulatorContext, req: http.IncomingMessage, res: http
     query: queryObject(url.searchParams),
     headers: redactHeaders(req.headers),
     status: 0,
-    identity: null,
+    identity: bearerIdentity(ctx, req),
     time: new Date().toISOString(),
   });
   res.once('close', () => {
@@ -176,6 +180,16 @@ function beginRequest(ctx: EmulatorContext, req: http.IncomingMessage, res: http
     if (!quiet) console.log(`${method} ${url.pathname}${url.search} -> ${entry.status || 'connection reset'}`);
   });
   return { emulator: ctx, req, res, method, url, path: url.pathname, requestId, entry };
+}
+
+/** The caller named by a bearer token this emulator signed (expired or not), so faulted and refused requests are attributed too. */
+function bearerIdentity(ctx: EmulatorContext, req: http.IncomingMessage): Identity | null {
+  const token = /^Bearer\s+(\S+)/i.exec(headerValue(req, 'authorization') ?? '')?.[1];
+  if (!token) return null;
+  const check = ctx.tokens.checkAccessToken(token);
+  const claims = check.ok || check.reason === 'expired' ? check.claims : undefined;
+  if (typeof claims?.tid !== 'string' || typeof claims.appid !== 'string') return null;
+  return ctx.directory.identity(claims.tid, claims.appid);
 }
 
 /** Answers the request from the fault alone when it says so (status or reset); false to let it through. */

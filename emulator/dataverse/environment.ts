@@ -137,6 +137,11 @@ export class DataverseEnvironment implements EnvironmentView {
     return this.connectionReferences.get(logicalName.toLowerCase())?.connectionid;
   }
 
+  /** Whether a component exists in the environment (unmanaged customizations or a solution with known components). */
+  componentExists(c: ComponentRef): boolean {
+    return containsComponent(this.unmanaged, c) || this.solutions().some((s) => s.componentsKnown && containsComponent(s.components, c));
+  }
+
   envVarDefinitionType(schemaName: string): number | undefined {
     return this.envVarDefinitions.get(schemaName.toLowerCase())?.type;
   }
@@ -183,12 +188,12 @@ export class DataverseEnvironment implements EnvironmentView {
   }
 
   /**
-   * Runs `work` as a solution operation of `durationMs`: lock taken now, async operation (when asked for)
-   * 0/0 → 2/20 → 3/30|31, `finish` run at the end (it applies the change and reports success or failure).
+   * Runs a solution operation of `durationMs` whose lock the caller has just taken (`release` gives it back):
+   * async operation (when asked for) 0/0 → 2/20 → 3/30|31, `finish` run at the end (it applies the change and
+   * reports success or failure), then the lock is released.
    */
-  private runOperation(lock: LockName, durationMs: number, asyncOp: AsyncOperationRecord | undefined,
+  private runOperation(release: () => void, durationMs: number, asyncOp: AsyncOperationRecord | undefined,
     finish: () => Promise<{ ok: boolean; code: string; message: string }>): Promise<{ ok: boolean; code: string; message: string }> {
-    const release = this.acquireLock(lock, durationMs);
     return new Promise((resolve) => {
       this.later(Math.round(durationMs * 0.1), () => {
         if (asyncOp) Object.assign(asyncOp, { statecode: 2, statuscode: 20, startedon: new Date(), modifiedon: new Date() });
@@ -240,6 +245,7 @@ export class DataverseEnvironment implements EnvironmentView {
       manifest, result: 'failure', errorCode: invalid?.code ?? '0x80048060', errorText: invalid?.message ?? 'invalid file',
       missing: [], components: [], deleted: [], start: now, progress: 0,
     };
+    const releaseImport = this.acquireLock('Import', durationMs);
     const asyncOp = start.asyncMessage
       ? this.newAsyncOperation(start.asyncMessage === 'StageAndUpgradeAsync' ? 'StageAndUpgrade' : 'ImportSolution', start.asyncMessage, start.options.identity)
       : undefined;
@@ -253,7 +259,7 @@ export class DataverseEnvironment implements EnvironmentView {
     this.importJobs.set(job.importjobid, job);
     const history = this.startHistory(manifest.uniqueName, manifest.version, manifest.managed, 0,
       !plan ? 1 : plan.mode === 'install' ? 1 : plan.mode === 'update' ? 3 : 2, start.overwrite, job.importjobid);
-    const done = this.runOperation('Import', durationMs, asyncOp, async () => {
+    const done = this.runOperation(releaseImport, durationMs, asyncOp, async () => {
       const stop = new Date();
       if (pkg && plan && !plan.failed) {
         const record = this.applyPlan(pkg, plan, start.filePath, false);
@@ -409,9 +415,10 @@ export class DataverseEnvironment implements EnvironmentView {
         `Cannot apply the upgrade of '${uniqueName}': there is no holding solution '${uniqueName}_Upgrade'. ` +
         'Import the new version with HoldingSolution=true first (or use StageAndUpgrade).');
     }
+    const release = this.acquireLock('Upgrade', this.durationMs(0));
     const asyncOp = asyncMessage ? this.newAsyncOperation('DeleteAndPromote', asyncMessage, identity) : undefined;
     const history = this.startHistory(base.uniqueName, holding.version, true, 0, 2, false, randomUUID());
-    const done = this.runOperation('Upgrade', this.durationMs(0), asyncOp, async () => {
+    const done = this.runOperation(release, this.durationMs(0), asyncOp, async () => {
       const deleted = base.components.filter((c) => !containsComponent(holding.components, c));
       this.removeComponentRecords(base.uniqueName, deleted);
       if (base.contentPath) await fs.promises.rm(base.contentPath, { force: true });
@@ -428,9 +435,11 @@ export class DataverseEnvironment implements EnvironmentView {
 
   // ---- PublishAllXml ---------------------------------------------------------------------------------
   startPublishAll(identity: Identity, asyncMessage?: string): StartedOperation {
+    const durationMs = Math.round(this.durationMs(0) / 2);
+    const release = this.acquireLock('PublishAll', durationMs);
     const asyncOp = asyncMessage ? this.newAsyncOperation('PublishAll', asyncMessage, identity) : undefined;
     const history = this.startHistory('PublishAll', '', false, 4, 0, false, randomUUID());
-    const done = this.runOperation('PublishAll', Math.round(this.durationMs(0) / 2), asyncOp, async () => {
+    const done = this.runOperation(release, durationMs, asyncOp, async () => {
       this.endHistory(history, true, '', '0');
       return { ok: true, code: '0', message: '' };
     });
@@ -458,12 +467,13 @@ export class DataverseEnvironment implements EnvironmentView {
   }
 
   startExportAsync(record: SolutionRecord, managed: boolean, identity: Identity): StartedOperation & { exportJobId: string } {
+    const durationMs = this.durationMs(fs.statSync(record.contentPath as string).size);
+    const release = this.acquireLock('Export', durationMs);
     const exportJobId = randomUUID();
     const job: { filePath?: string; failure?: string } = {};
     this.exportJobs.set(exportJobId, job);
     const asyncOp = this.newAsyncOperation('ExportSolution', 'ExportSolutionAsync', identity);
-    const size = fs.statSync(record.contentPath as string).size;
-    const done = this.runOperation('Export', this.durationMs(size), asyncOp, async () => {
+    const done = this.runOperation(release, durationMs, asyncOp, async () => {
       try {
         job.filePath = (await this.exportToFile(record, managed)).filePath;
         return { ok: true, code: '0', message: '' };

@@ -95,7 +95,7 @@ function stageComponentDetails(env: DataverseEnvironment, staged: Awaited<Return
   });
   return [
     entry(pkg.manifest.friendlyName, 'solution', 'Unknown', [['localizedname', pkg.manifest.friendlyName], ['description', pkg.manifest.description]]),
-    ...pkg.entityNames.map((name) => entry(name, 'entity', present(env.unmanaged.some((c) => c.type === '1' && c.schemaName?.toLowerCase() === name.toLowerCase())), [['name', name]])),
+    ...pkg.entities.map((e) => entry(e.localizedName, 'entity', present(env.componentExists({ type: '1', schemaName: e.name })), [['name', e.name]])),
     ...pkg.connectionReferences.map((cr) => entry(cr.logicalName, 'connectionreference', present(env.connectionReferences.has(cr.logicalName.toLowerCase())), [
       ['connectorid', cr.connectorId], ['connectionreferencelogicalname', cr.logicalName], ['connectionreferencedisplayname', cr.displayName], ['description', cr.description],
     ])),

@@ -240,7 +240,9 @@ export function planImport(pkg: SolutionPackage, options: ImportOptions, env: En
     mode: 'install', targetName: pkg.manifest.uniqueName, failed: false, errorCode: '0', errorText: '', missing: [], deleted: [],
     connectionIds: new Map(), envVarValues: new Map(), activate: new Set(), leftOff: new Map(), components: [],
   };
-  for (const entity of pkg.entityNames) plan.components.push({ section: 'entities', element: 'entity', id: entity, name: entity, result: 'success' });
+  for (const entity of pkg.entities) {
+    plan.components.push({ section: 'entities', element: 'entity', id: entity.name, name: entity.localizedName, result: 'success' });
+  }
   for (const cr of pkg.connectionReferences) {
     plan.components.push({ section: 'connectionreferences', element: 'connectionreference', id: cr.logicalName, name: cr.displayName, result: 'success' });
   }

@@ -81,8 +81,8 @@ export interface SolutionPackage {
   envVarDefinitions: EnvVarDefinitionDef[];
   envVarValues: EnvVarValueDef[];
   flows: FlowDef[];
-  /** Names of the entities in customizations.xml (for the importjob log). */
-  entityNames: string[];
+  /** Entities defined in customizations.xml: schema name and display name (importjob log, StageSolution). */
+  entities: { name: string; localizedName: string }[];
   entries: { name: string; size: number }[];
 }
 

@@ -262,7 +262,7 @@ export function runQuery(rows: Row[], q: ParsedQuery, schema: TableSchema, relat
   const count = q.count ? out.length : undefined;
   if (q.top !== undefined) out = out.slice(0, q.top);
   const projected = out.map((row) => {
-    const result: Row = { '@odata.etag': row['@odata.etag'] };
+    const result: Row = row['@odata.etag'] === undefined ? {} : { '@odata.etag': row['@odata.etag'] };
     const fields = q.select ?? schema.columns;
     for (const f of fields) result[f] = row[f] ?? null;
     result[schema.key] = row[schema.key];

@@ -4,6 +4,7 @@
  * Throws InvalidSolutionFileError when the file is not a zip or not a solution.
  */
 import { XMLParser } from 'fast-xml-parser';
+import { normalizeIdent } from './model';
 import type {
   ComponentRef, ConnectionReferenceDef, EnvVarDefinitionDef, EnvVarValueDef, FlowDef, MissingDependency,
   SolutionManifest, SolutionPackage,
@@ -146,7 +147,7 @@ interface CustomizationsContent {
   connectionReferences: ConnectionReferenceDef[];
   envVarDefinitions: EnvVarDefinitionDef[];
   flows: ParsedFlow[];
-  entityNames: string[];
+  entities: { name: string; localizedName: string }[];
 }
 
 function parseEnvVarDefinition(node: XmlNode): EnvVarDefinitionDef {
@@ -178,11 +179,11 @@ function parseCustomizations(xml: string): CustomizationsContent {
     throw new InvalidSolutionFileError('The import file is invalid. customizations.xml has no ImportExportXml root element.', '0x80048060');
   }
   const components: ComponentRef[] = [];
-  const entityNames: string[] = [];
+  const entities: { name: string; localizedName: string }[] = [];
   for (const entity of asArray(child(root, 'Entities')?.Entity)) {
     const name = text(entity, 'Name');
     if (!name) continue;
-    entityNames.push(name);
+    entities.push({ name, localizedName: attr(child(entity, 'Name'), 'LocalizedName') ?? name });
     components.push({ type: '1', schemaName: name });
     const info = child(child(entity, 'EntityInfo'), 'entity');
     for (const attribute of asArray(child(info, 'attributes')?.attribute)) {
@@ -242,7 +243,7 @@ function parseCustomizations(xml: string): CustomizationsContent {
   for (const wf of asArray(child(root, 'Workflows')?.Workflow)) {
     const workflowId = (attr(wf, 'WorkflowId') ?? '').replace(/[{}]/g, '').toLowerCase();
     if (!workflowId) continue;
-    components.push({ type: '29', schemaName: attr(wf, 'Name'), id: workflowId });
+    components.push({ type: '29', id: workflowId, displayName: attr(wf, 'Name') });
     flows.push({
       workflowId,
       name: attr(wf, 'Name') ?? workflowId,
@@ -252,7 +253,7 @@ function parseCustomizations(xml: string): CustomizationsContent {
       jsonFileName: text(wf, 'JsonFileName').replace(/^\//, ''),
     });
   }
-  return { components, connectionReferences, envVarDefinitions, flows, entityNames };
+  return { components, connectionReferences, envVarDefinitions, flows, entities };
 }
 
 async function readText(zip: OpenedZip, name: string): Promise<string | undefined> {
@@ -327,7 +328,7 @@ export async function readSolutionPackage(filePath: string): Promise<SolutionPac
       envVarValues: folder.values,
       flows: custom.flows.map(({ workflowId, name, category, requestedState, connectionReferenceNames }) =>
         ({ workflowId, name, category, requestedState, connectionReferenceNames })),
-      entityNames: custom.entityNames,
+      entities: custom.entities,
       entries: zip.entries,
     };
   } finally {
@@ -335,15 +336,27 @@ export async function readSolutionPackage(filePath: string): Promise<SolutionPac
   }
 }
 
+/** Merges entries that name the same component (same type, and same schema name or same id). */
 function dedupe(components: ComponentRef[]): ComponentRef[] {
-  const seen = new Set<string>();
   const out: ComponentRef[] = [];
+  const byName = new Map<string, ComponentRef>();
+  const byId = new Map<string, ComponentRef>();
   for (const c of components) {
-    const key = `${c.type}:${(c.schemaName ?? c.id ?? '').toLowerCase()}`;
     if (!c.schemaName && !c.id) continue;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(c);
+    const normalized: ComponentRef = { ...c, id: c.id ? normalizeIdent(c.id) : undefined };
+    const nameKey = c.schemaName ? `${c.type}:${c.schemaName.toLowerCase()}:${(c.parentSchemaName ?? '').toLowerCase()}` : undefined;
+    const idKey = normalized.id ? `${c.type}:${normalized.id}` : undefined;
+    const same = (nameKey && byName.get(nameKey)) || (idKey && byId.get(idKey));
+    const target = same || normalized;
+    if (same) {
+      same.schemaName ??= normalized.schemaName;
+      same.id ??= normalized.id;
+      same.displayName ??= normalized.displayName;
+    } else {
+      out.push(normalized);
+    }
+    if (nameKey) byName.set(nameKey, target);
+    if (idKey) byId.set(idKey, target);
   }
   return out;
 }

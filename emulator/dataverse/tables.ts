@@ -80,15 +80,15 @@ export const TABLES: Record<string, Table> = {
         'primaryentitytype', 'recurrencestarttime', '_workflowactivationid_value', '_owningextensionid_value', 'requestid', 'utcconversiontimezonecode',
         'callerorigin', 'rootexecutioncontext', 'recurrencepattern', 'workflowstagename', 'breadcrumbid', '_owningteam_value'],
     },
+    // No @odata.etag: the recorded real asyncoperation row (corpus importlogs) has none.
     rows: (env) => [...env.asyncOperations.values()].map((a, i) => ({
-      '@odata.etag': etag(`${a.asyncoperationid}${a.statecode}${a.statuscode}`),
       statecode: a.statecode, asyncoperationid: a.asyncoperationid, timezoneruleversionnumber: 0, createdon: iso(a.createdon),
       completedon: iso(a.completedon), depth: 1, messagename: a.messagename, _ownerid_value: a.ownerId, name: a.name, correlationid: a.correlationid,
       parentpluginexecutionid: '00000000-0000-0000-0000-000000000000', iswaitingforevent: false, correlationupdatedtime: iso(a.createdon),
       hostid: a.startedon ? 'EMULATOR.MSCRMAsyncService' : null, retainjobhistory: false, _modifiedby_value: a.ownerId, statuscode: a.statuscode,
-      operationtype: a.operationtype, modifiedon: iso(a.modifiedon), sequence: i + 1, _modifiedonbehalfby_value: null, retrycount: 0,
+      operationtype: a.operationtype, modifiedon: iso(a.modifiedon), sequence: i + 1, _modifiedonbehalfby_value: a.ownerId, retrycount: 0,
       executiontimespan: a.completedon && a.startedon ? (a.completedon.getTime() - a.startedon.getTime()) / 1000 : null,
-      _createdonbehalfby_value: null, _createdby_value: a.ownerId, startedon: iso(a.startedon), _owningbusinessunit_value: a.businessUnitId,
+      _createdonbehalfby_value: a.ownerId, _createdby_value: a.ownerId, startedon: iso(a.startedon), _owningbusinessunit_value: a.businessUnitId,
       dependencytoken: a.dependencytoken, _owninguser_value: a.ownerId, subtype: 1, expanderstarttime: iso(a.createdon), datablobid_name: null,
       postponeuntil: null, datablobid: null, workload: null, primaryentitytype: null, data: null, recurrencestarttime: null,
       _regardingobjectid_value: null, _workflowactivationid_value: null, _owningextensionid_value: null, requestid: null,

@@ -265,10 +265,11 @@ function flattenHeaders(headers: Record<string, unknown>): Record<string, string
 }
 
 function networkCodeOf(err: unknown, fallback = 'ENETWORK'): string {
-  const candidates = [err, (err as { cause?: unknown } | undefined)?.cause];
+  // The underlying Node error (cause) carries the socket/TLS code; axios' own codes (ERR_…) say less.
+  const candidates = [(err as { cause?: unknown } | undefined)?.cause, err];
   for (const candidate of candidates) {
     const code = (candidate as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_')) return code;
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/socket hang up|aborted/i.test(message)) return 'ECONNRESET';

@@ -73,8 +73,10 @@ function describeFailure(d: HttpErrorDetails): string {
     case 'aborted':
       why = 'cancelled';
       break;
-    default:
-      why = `network error ${d.networkCode ?? ''}`.trim();
+    default: {
+      const detail = d.cause instanceof Error ? d.cause.message : undefined;
+      why = `network error ${d.networkCode ?? ''}`.trim() + (detail && detail !== d.networkCode ? ` (${detail})` : '');
+    }
   }
   const ids = [
     d.serverRequestId ? `request id ${d.serverRequestId}` : undefined,

@@ -1,5 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type * as net from 'node:net';
+import type { AgentConnectOpts } from 'agent-base';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
@@ -62,7 +64,7 @@ export class AgentPool {
     let agent = this.viaProxy.get(key);
     if (!agent) {
       agent = secure
-        ? new HttpsProxyAgent(proxy.url, { keepAlive: true, ca: this.ca })
+        ? new TunnelAgent(proxy.url, this.ca)
         : new HttpProxyAgent(proxy.url, { keepAlive: true });
       this.viaProxy.set(key, agent);
     }
@@ -76,5 +78,16 @@ export class AgentPool {
     this.direct.https.destroy();
     for (const agent of this.viaProxy.values()) agent.destroy();
     this.viaProxy.clear();
+  }
+}
+
+/** CONNECT tunnel agent that also trusts the extra CA for the target's TLS (the base class drops agent options there). */
+class TunnelAgent extends HttpsProxyAgent<string> {
+  constructor(proxyUrl: string, private readonly extraCa?: string | Buffer) {
+    super(proxyUrl, { keepAlive: true });
+  }
+
+  override connect(req: http.ClientRequest, opts: AgentConnectOpts): Promise<net.Socket> {
+    return super.connect(req, this.extraCa && opts.secureEndpoint ? { ...opts, ca: this.extraCa } : opts);
   }
 }

@@ -115,7 +115,12 @@ export async function packSolution(options: PackSolutionOptions, reporter: Repor
 export function resolveVersion(sourceVersion: string, requested: string | undefined, manifestPath: string): string {
   const text = requested?.trim();
   if (!text) return sourceVersion;
-  const isPattern = text.includes('*') || text.includes('$(');
+  const unexpanded = /\$\([^)]*\)/.exec(text);
+  if (unexpanded) {
+    throw new UserError(`Input 'version' ('${text}') holds the pipeline variable ${unexpanded[0]}, which was not expanded.`,
+      'Check the variable name (Azure Pipelines leaves unknown variables as they are), e.g. *.*.$(Build.BuildId).0.');
+  }
+  const isPattern = text.includes('*');
   const version = isPattern ? applyVersionPattern(sourceVersion, text) : parseVersion(text, "Input 'version'").text;
   const keepsMajorMinor = isPattern && text.split('.').slice(0, 2).every((p) => p === '*');
   if (!keepsMajorMinor && compareVersions(version, sourceVersion) < 0) {

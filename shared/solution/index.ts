@@ -10,3 +10,5 @@ export { ZipLimits, DEFAULT_ZIP_LIMITS } from './zip-limits';
 export { writeZip, ZipWriteEntry, ZipSource } from './zip-write';
 export { parseXml, writeXml, XmlElement, XmlNode } from './xml';
 export * from './unpack';
+export * from './contents';
+export * from './settings';

@@ -1,16 +1,18 @@
 /**
- * Builds the content of one solution zip (unmanaged or managed) from a solution tree: merges the split files
- * back into customizations.xml and lists every content file with its zip path. Nothing is written here, so
- * every missing file can be reported together before any output exists.
+ * Merges a solution tree back into customizations.xml and lists every content file with its zip path, for one
+ * zip (unmanaged or managed). Two passes keep memory flat however large the solution is:
+ * `planPackage` reads every component once to find all referenced files (nothing is written, so every missing
+ * file is reported together before any output exists), then `writeCustomizations` reads them again and streams
+ * customizations.xml out one component at a time; only one component's XML tree is in memory at once.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '../core';
 import { FileIndex, compareOrdinal, toNative } from './fs-walk';
 import { MapResolver } from './mapping';
-import { attr, childElements, childI, element, isElement, parseXml, textOf, XmlElement } from './xml';
+import { attr, childElements, childI, element, isElement, openTag, parseXml, serializeElement, textOf, XmlElement } from './xml';
 import {
-  baseName, isManagedTwin, XSI_NAMESPACE, isSourceOnlyPath, isSplitFolder, managedTwin, section, webResourceZipName, zipPathOf,
+  baseName, isManagedTwin, isSourceOnlyPath, isSplitFolder, managedTwin, section, webResourceZipName, XSI_NAMESPACE, zipPathOf,
 } from './tree-sections';
 
 export type Variant = 'unmanaged' | 'managed';
@@ -30,8 +32,9 @@ export interface PlannedFile {
 }
 
 export interface PackPlan {
-  customizations: XmlElement;
-  solution: XmlElement;
+  variant: Variant;
+  /** Other/Customizations.xml with every section the tree fills present (still empty). */
+  skeleton: XmlElement;
   files: PlannedFile[];
   missing: MissingFile[];
   warnings: string[];
@@ -43,6 +46,8 @@ export interface TreeContext {
   map?: MapResolver;
   logger: Logger;
 }
+
+type Emit = (el: XmlElement) => Promise<void>;
 
 class Planner {
   readonly files = new Map<string, string>();
@@ -78,43 +83,49 @@ class Planner {
 
   /** Picks the variant's file: `X_managed.xml` for managed packs when present. */
   variantFile(rel: string): string {
-    if (this.variant === 'managed') {
-      const twin = this.ctx.index.resolve(managedTwin(rel));
-      if (twin) { this.consumed.add(rel); return twin; }
-    } else {
-      const twin = this.ctx.index.resolve(managedTwin(rel));
-      if (twin) this.consumed.add(twin);
-    }
-    return rel;
+    const twin = this.ctx.index.resolve(managedTwin(rel));
+    if (!twin) return rel;
+    this.consumed.add(this.variant === 'managed' ? rel : twin);
+    return this.variant === 'managed' ? twin : rel;
   }
 
-  /** Direct children folders of `dir` (relative), sorted. */
+  /** Direct child folders of `dir` (relative), sorted. */
   subfolders(dir: string): string[] {
-    const prefix = dir.toLowerCase() + '/';
+    const prefixLength = dir.length + 1;
     const names = new Set<string>();
     for (const f of this.ctx.index.under(dir)) {
-      const rest = f.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash > 0) names.add(f.slice(0, prefix.length + slash));
+      const slash = f.indexOf('/', prefixLength);
+      if (slash > 0) names.add(f.slice(0, slash));
     }
     return [...names].sort(compareOrdinal);
   }
 
   filesIn(dir: string, suffix: string): string[] {
-    const prefix = dir.toLowerCase() + '/';
-    return this.ctx.index.under(dir).filter((f) => !f.slice(prefix.length).includes('/') && f.toLowerCase().endsWith(suffix.toLowerCase()));
+    const prefixLength = dir.length + 1;
+    return this.ctx.index.under(dir).filter((f) => !f.slice(prefixLength).includes('/') && f.toLowerCase().endsWith(suffix.toLowerCase()));
+  }
+
+  filesUnder(dir: string, suffix: string): string[] {
+    return this.ctx.index.under(dir).filter((f) => f.toLowerCase().endsWith(suffix));
   }
 }
 
-async function addEntities(p: Planner, custom: XmlElement): Promise<void> {
-  const entities = section(custom, 'Entities');
+function childOrAppend(parent: XmlElement, name: string): XmlElement {
+  const found = childI(parent, name);
+  if (found) return found;
+  const el = element(name);
+  parent.children.push(el);
+  return el;
+}
+
+async function entities(p: Planner, emit: Emit): Promise<void> {
   for (const dir of p.subfolders('Entities')) {
     const entityFile = p.ctx.index.resolve(`${dir}/Entity.xml`);
     if (!entityFile) continue;
     const entity = await p.readXml(entityFile);
     const forms = p.subfolders(`${dir}/FormXml`);
     if (forms.length > 0) {
-      const formXml = childI(entity, 'FormXml') ?? appendChild(entity, element('FormXml'));
+      const formXml = childOrAppend(entity, 'FormXml');
       for (const typeDir of forms) {
         const group = element('forms', [], [['type', baseName(typeDir)]]);
         for (const form of p.filesIn(typeDir, '.xml')) {
@@ -132,163 +143,152 @@ async function addEntities(p: Planner, custom: XmlElement): Promise<void> {
     }
     const views = p.filesIn(`${dir}/SavedQueries`, '.xml');
     if (views.length > 0) {
-      const saved = childI(entity, 'SavedQueries') ?? appendChild(entity, element('SavedQueries'));
       const list = element('savedqueries');
       for (const view of views) list.children.push(...(await p.readWrapped(view, 'savedqueries')));
-      saved.children.push(list);
+      childOrAppend(entity, 'SavedQueries').children.push(list);
     }
-    const ribbon = p.ctx.index.resolve(`${dir}/RibbonDiff.xml`);
-    if (ribbon) replaceOrAppend(entity, await p.readXml(ribbon));
-    for (const formula of p.filesIn(`${dir}/Formulas`, '')) {
-      await p.addContent(formula, `Formulas/${baseName(formula)}`, entityFile);
+    const ribbonFile = p.ctx.index.resolve(`${dir}/RibbonDiff.xml`);
+    if (ribbonFile) {
+      const ribbon = await p.readXml(ribbonFile);
+      const i = entity.children.findIndex((c) => isElement(c) && c.name.toLowerCase() === ribbon.name.toLowerCase());
+      if (i >= 0) entity.children[i] = ribbon; else entity.children.push(ribbon);
     }
-    entities.children.push(entity);
+    for (const formula of p.filesIn(`${dir}/Formulas`, '')) await p.addContent(formula, `Formulas/${baseName(formula)}`, entityFile);
+    await emit(entity);
   }
 }
 
-function appendChild(parent: XmlElement, el: XmlElement): XmlElement {
-  parent.children.push(el);
-  return el;
-}
+/** A folder with one XML file per component. */
+const flat = (dir: string) => async (p: Planner, emit: Emit): Promise<void> => {
+  for (const f of p.filesIn(dir, '.xml')) await emit(await p.readXml(f));
+};
 
-function replaceOrAppend(parent: XmlElement, el: XmlElement): void {
-  const i = parent.children.findIndex((c) => isElement(c) && c.name.toLowerCase() === el.name.toLowerCase());
-  if (i >= 0) parent.children[i] = el;
-  else parent.children.push(el);
-}
-
-/** Folder of one XML file per component → children of a section. */
-async function addFlat(p: Planner, custom: XmlElement, sectionName: string, dir: string): Promise<void> {
-  const files = p.filesIn(dir, '.xml');
-  if (files.length === 0) return;
-  const target = section(custom, sectionName);
-  for (const f of files) target.children.push(await p.readXml(f));
-}
-
-/** A whole-section file under Other/ (EntityMaps.xml, FieldSecurityProfiles.xml) replaces the skeleton section. */
-async function addWholeSection(p: Planner, custom: XmlElement, sectionName: string, rel: string): Promise<void> {
+/** A whole-section file under Other/ (EntityMaps.xml, FieldSecurityProfiles.xml): its children fill the section. */
+const wholeSection = (rel: string) => async (p: Planner, emit: Emit): Promise<void> => {
   const file = p.ctx.index.resolve(rel);
   if (!file) return;
-  const el = await p.readXml(file);
-  const target = section(custom, sectionName);
-  target.children.push(...el.children.filter(isElement));
-}
+  for (const el of childElements(await p.readXml(file))) await emit(el);
+};
 
-async function addRelationships(p: Planner, custom: XmlElement): Promise<void> {
-  const byName = new Map<string, XmlElement>();
-  const order: string[] = [];
-  for (const f of p.filesIn('Other/Relationships', '.xml')) {
-    for (const rel of childElements(await p.readXml(f), 'EntityRelationship')) {
-      const name = attr(rel, 'Name') ?? '';
-      if (!byName.has(name)) order.push(name);
-      byName.set(name, rel);
-    }
-  }
+async function relationships(p: Planner, emit: Emit): Promise<void> {
   const listFile = p.ctx.index.resolve('Other/Relationships.xml');
   const listed = listFile ? childElements(await p.readXml(listFile), 'EntityRelationship').map((r) => attr(r, 'Name') ?? '') : [];
-  if (listed.length === 0 && order.length === 0) return;
-  const target = section(custom, 'EntityRelationships');
-  const names = [...listed, ...order.filter((n) => !listed.includes(n))];
-  for (const name of names) {
-    const rel = byName.get(name);
-    if (rel) target.children.push(rel);
-    else p.warnings.push(`Other/Relationships.xml lists relationship '${name}' but no file under Other/Relationships/ defines it; it is left out.`);
+  // Emitted in the order of Relationships.xml, then any defined but not listed; one entity file at a time.
+  const files = p.filesIn('Other/Relationships', '.xml');
+  const fileOf = new Map<string, string>();
+  for (const f of files) for (const rel of childElements(await p.readXml(f), 'EntityRelationship')) fileOf.set(attr(rel, 'Name') ?? '', f);
+  const order = [...listed, ...[...fileOf.keys()].filter((n) => !listed.includes(n))];
+  let cached: { file: string; byName: Map<string, XmlElement> } | undefined;
+  for (const name of order) {
+    const file = fileOf.get(name);
+    if (!file) {
+      p.warnings.push(`Other/Relationships.xml lists relationship '${name}' but no file under Other/Relationships/ defines it; it is left out.`);
+      continue;
+    }
+    if (cached?.file !== file) {
+      cached = { file, byName: new Map(childElements(await p.readXml(file), 'EntityRelationship').map((r) => [attr(r, 'Name') ?? '', r])) };
+    }
+    await emit(cached.byName.get(name) as XmlElement);
   }
 }
 
-async function addWorkflows(p: Planner, custom: XmlElement): Promise<void> {
-  const files = p.filesIn('Workflows', '.data.xml');
-  if (files.length === 0) return;
-  const target = section(custom, 'Workflows');
-  for (const f of files) {
+async function workflows(p: Planner, emit: Emit): Promise<void> {
+  for (const f of p.filesIn('Workflows', '.data.xml')) {
     const wf = await p.readXml(f);
     for (const ref of ['JsonFileName', 'XamlFileName']) {
       const value = textOf(childI(wf, ref));
       if (value) await p.addContent(zipPathOf(value), zipPathOf(value), f);
     }
-    target.children.push(wf);
+    await emit(wf);
   }
 }
 
-async function addWebResources(p: Planner, custom: XmlElement): Promise<void> {
-  const files = p.ctx.index.under('WebResources').filter((f) => f.toLowerCase().endsWith('.data.xml'));
-  if (files.length === 0) return;
-  const target = section(custom, 'WebResources');
-  for (const f of files) {
+async function webResources(p: Planner, emit: Emit): Promise<void> {
+  for (const f of p.filesUnder('WebResources', '.data.xml')) {
     const wr = await p.readXml(f);
-    const content = f.slice(0, -'.data.xml'.length);
     const declared = textOf(childI(wr, 'FileName'));
     const zipName = declared ? zipPathOf(declared) : webResourceZipName(textOf(childI(wr, 'Name')), textOf(childI(wr, 'WebResourceId')));
-    await p.addContent(content, zipName, f);
-    target.children.push(wr);
+    await p.addContent(f.slice(0, -'.data.xml'.length), zipName, f);
+    await emit(wr);
   }
 }
 
-async function addControls(p: Planner, custom: XmlElement): Promise<void> {
-  const dataFiles = p.ctx.index.under('Controls').filter((f) => f.toLowerCase().endsWith('.data.xml'));
-  if (dataFiles.length === 0) return;
-  const target = section(custom, 'CustomControls');
-  for (const f of dataFiles) {
+async function customControls(p: Planner, emit: Emit): Promise<void> {
+  for (const f of p.filesUnder('Controls', '.data.xml')) {
     const cc = await p.readXml(f);
     const manifest = textOf(childI(cc, 'FileName'));
     if (manifest) await p.addContent(zipPathOf(manifest), zipPathOf(manifest), f);
-    target.children.push(cc);
     // The control's bundle, strings, css… sit beside the manifest and travel unchanged.
-    const dir = path.posix.dirname(f);
-    for (const other of p.ctx.index.under(dir)) {
-      if (other !== f && !p.consumed.has(other) && !other.toLowerCase().endsWith('.data.xml')) await p.addContent(other, other, f);
+    for (const other of p.ctx.index.under(path.posix.dirname(f))) {
+      if (!other.toLowerCase().endsWith('.data.xml') && !p.files.has(other)) await p.addContent(other, other, f);
     }
+    await emit(cc);
   }
 }
 
-async function addPluginAssemblies(p: Planner, custom: XmlElement): Promise<void> {
-  const files = p.ctx.index.under('PluginAssemblies').filter((f) => f.toLowerCase().endsWith('.data.xml'));
-  if (files.length === 0) return;
-  const target = section(custom, 'SolutionPluginAssemblies');
-  for (const f of files) {
+async function pluginAssemblies(p: Planner, emit: Emit): Promise<void> {
+  for (const f of p.filesUnder('PluginAssemblies', '.data.xml')) {
     const asm = await p.readXml(f);
     const fileName = textOf(childI(asm, 'FileName'));
     const rel = fileName ? zipPathOf(fileName) : f.slice(0, -'.data.xml'.length);
     await p.addContent(rel, rel, f);
-    target.children.push(asm);
+    await emit(asm);
   }
 }
 
-async function addAppFolders(p: Planner, custom: XmlElement, sectionName: string, dir: string, fileName: string): Promise<void> {
-  const folders = p.subfolders(dir);
-  const files = folders.map((d) => p.ctx.index.resolve(`${d}/${fileName}`)).filter((f): f is string => f !== undefined);
-  if (files.length === 0) return;
-  const target = section(custom, sectionName);
-  for (const f of files) target.children.push(await p.readXml(p.variantFile(f)));
-}
+/** AppModules/<name>/AppModule.xml and AppModuleSiteMaps/<name>/AppModuleSiteMap.xml, with `_managed` twins. */
+const appFolders = (dir: string, fileName: string) => async (p: Planner, emit: Emit): Promise<void> => {
+  for (const d of p.subfolders(dir)) {
+    const f = p.ctx.index.resolve(`${d}/${fileName}`);
+    if (f) await emit(await p.readXml(p.variantFile(f)));
+  }
+};
 
-async function addCanvasApps(p: Planner, custom: XmlElement): Promise<void> {
-  const metas = p.filesIn('CanvasApps', '.meta.xml');
-  if (metas.length === 0) return;
-  const target = section(custom, 'CanvasApps');
-  for (const f of metas) {
+async function canvasApps(p: Planner, emit: Emit): Promise<void> {
+  for (const f of p.filesIn('CanvasApps', '.meta.xml')) {
     const app = await p.readXml(f);
     const refs = [textOf(childI(app, 'DocumentUri')), textOf(childI(app, 'BackgroundImageUri'))];
     const additional = childI(app, 'AdditionalUris');
     if (additional) refs.push(...childElements(additional).map((u) => textOf(u)));
     for (const ref of refs.filter((r) => r)) await p.addContent(zipPathOf(ref), zipPathOf(ref), f);
-    target.children.push(app);
+    await emit(app);
   }
 }
 
-async function addConnectors(p: Planner, custom: XmlElement): Promise<void> {
-  const files = p.filesIn('Connectors', '.xml');
-  if (files.length === 0) return;
-  const target = section(custom, 'Connectors');
-  for (const f of files) {
+async function connectors(p: Planner, emit: Emit): Promise<void> {
+  for (const f of p.filesIn('Connectors', '.xml')) {
     const connector = await p.readXml(f);
     for (const c of childElements(connector)) {
       const value = textOf(c);
       // The metadata points at the zip folder Connector/ (singular); the tree keeps the files in Connectors/.
       if (/^\/Connector\//i.test(value)) await p.addContent(`Connectors/${value.slice('/Connector/'.length)}`, zipPathOf(value), f);
     }
-    target.children.push(connector);
+    await emit(connector);
   }
+}
+
+/** customizations.xml section → how the tree fills it, in the order pack reads the tree. */
+const PRODUCERS: Array<[string, (p: Planner, emit: Emit) => Promise<void>]> = [
+  ['Entities', entities],
+  ['Roles', flat('Roles')],
+  ['Workflows', workflows],
+  ['FieldSecurityProfiles', wholeSection('Other/FieldSecurityProfiles.xml')],
+  ['EntityMaps', wholeSection('Other/EntityMaps.xml')],
+  ['EntityRelationships', relationships],
+  ['optionsets', flat('OptionSets')],
+  ['WebResources', webResources],
+  ['CustomControls', customControls],
+  ['SolutionPluginAssemblies', pluginAssemblies],
+  ['SdkMessageProcessingSteps', flat('SdkMessageProcessingSteps')],
+  ['AppModuleSiteMaps', appFolders('AppModuleSiteMaps', 'AppModuleSiteMap.xml')],
+  ['AppModules', appFolders('AppModules', 'AppModule.xml')],
+  ['CanvasApps', canvasApps],
+  ['Connectors', connectors],
+  ['Dashboards', flat('Dashboards')],
+];
+
+function producerFor(sectionName: string) {
+  return PRODUCERS.find(([name]) => name.toLowerCase() === sectionName.toLowerCase())?.[1];
 }
 
 async function addPassThrough(p: Planner): Promise<void> {
@@ -299,41 +299,66 @@ async function addPassThrough(p: Planner): Promise<void> {
   }
 }
 
-function reportUnused(p: Planner): void {
-  const unused = p.ctx.index.files.filter((f) => f.includes('/') && !p.consumed.has(f) && isSplitFolder(f.slice(0, f.indexOf('/'))) && !isSourceOnlyPath(f));
-  for (const f of unused) p.ctx.logger.debug(`pack: '${f}' is not part of any component and is not packed.`);
+async function readSkeleton(ctx: TreeContext): Promise<XmlElement | undefined> {
+  const file = ctx.index.resolve('Other/Customizations.xml');
+  return file ? parseXml(await fs.promises.readFile(toNative(ctx.root, file), 'utf8'), file) : undefined;
 }
 
-/** Plans one zip. `solution` is the parsed Other/Solution.xml (the caller sets Managed/Version on it). */
-export async function planPackage(ctx: TreeContext, variant: Variant, solution: XmlElement): Promise<PackPlan> {
+/** Pass 1: reads every component to list the zip's files and everything missing. Writes nothing. */
+export async function planPackage(ctx: TreeContext, variant: Variant): Promise<PackPlan> {
   const p = new Planner(ctx, variant);
-  const customFile = ctx.index.resolve('Other/Customizations.xml');
-  if (!customFile) {
-    p.missing.push({ path: 'Other/Customizations.xml', referencedBy: 'Other/Solution.xml' });
-    return { customizations: element('ImportExportXml'), solution, files: [], missing: p.missing, warnings: p.warnings };
+  const skeleton = await readSkeleton(ctx);
+  if (!skeleton) {
+    return { variant, skeleton: element('ImportExportXml'), files: [], missing: [{ path: 'Other/Customizations.xml', referencedBy: 'Other/Solution.xml' }], warnings: [] };
   }
-  p.consumed.add(customFile);
-  const custom = parseXml(await fs.promises.readFile(toNative(ctx.root, customFile), 'utf8'), customFile);
-  p.consumed.add(ctx.index.resolve('Other/Solution.xml') ?? '');
-  await addEntities(p, custom);
-  await addFlat(p, custom, 'Roles', 'Roles');
-  await addWorkflows(p, custom);
-  await addWholeSection(p, custom, 'FieldSecurityProfiles', 'Other/FieldSecurityProfiles.xml');
-  await addWholeSection(p, custom, 'EntityMaps', 'Other/EntityMaps.xml');
-  await addRelationships(p, custom);
-  await addFlat(p, custom, 'optionsets', 'OptionSets');
-  await addWebResources(p, custom);
-  await addControls(p, custom);
-  await addPluginAssemblies(p, custom);
-  await addFlat(p, custom, 'SdkMessageProcessingSteps', 'SdkMessageProcessingSteps');
-  await addAppFolders(p, custom, 'AppModuleSiteMaps', 'AppModuleSiteMaps', 'AppModuleSiteMap.xml');
-  await addAppFolders(p, custom, 'AppModules', 'AppModules', 'AppModule.xml');
-  await addCanvasApps(p, custom);
-  await addConnectors(p, custom);
-  await addFlat(p, custom, 'Dashboards', 'Dashboards');
+  for (const f of ['Other/Customizations.xml', 'Other/Solution.xml']) p.consumed.add(ctx.index.resolve(f) ?? f);
+  for (const [name, produce] of PRODUCERS) {
+    let count = 0;
+    await produce(p, async () => { count++; });
+    if (count > 0) section(skeleton, name);
+  }
   await addPassThrough(p);
-  reportUnused(p);
+  for (const f of ctx.index.files) {
+    if (f.includes('/') && !p.consumed.has(f) && isSplitFolder(f.slice(0, f.indexOf('/'))) && !isSourceOnlyPath(f)) {
+      ctx.logger.debug(`pack: '${f}' is not part of any component and is not packed.`);
+    }
+  }
   const files = [...p.files.entries()].map(([zipName, source]) => ({ zipName, source })).sort((a, b) => compareOrdinal(a.zipName, b.zipName));
-  return { customizations: custom, solution, files, missing: p.missing, warnings: p.warnings };
+  return { variant, skeleton, files, missing: p.missing, warnings: p.warnings };
 }
 
+/** Pass 2: streams customizations.xml (no BOM or declaration, as in exported zips) to `write`, one component at a time. */
+export async function writeCustomizations(ctx: TreeContext, plan: PackPlan, write: (chunk: string) => Promise<void>): Promise<void> {
+  const p = new Planner(ctx, plan.variant);
+  const root = plan.skeleton;
+  await write(`${openTag(root)}>\n`);
+  for (const node of root.children) {
+    if (!isElement(node)) continue;
+    const produce = producerFor(node.name);
+    if (!produce) { await write(serializeElement(node, 1)); continue; }
+    const existing = node.children.filter(isElement);
+    let opened = false;
+    const open = async () => {
+      if (opened) return;
+      opened = true;
+      await write(`  ${openTag(node)}>\n`);
+      for (const e of existing) await write(serializeElement(e, 2));
+    };
+    await produce(p, async (el) => { await open(); await write(serializeElement(el, 2)); });
+    if (opened) await write(`  </${node.name}>\n`);
+    else await write(serializeElement(node, 1));
+  }
+  await write(`</${root.name}>`);
+}
+
+/** The merged customizations.xml as a tree (for reading a folder's contents; small and medium solutions). */
+export async function buildCustomizations(ctx: TreeContext, plan: PackPlan): Promise<XmlElement> {
+  const p = new Planner(ctx, plan.variant);
+  const root = plan.skeleton;
+  for (const node of root.children) {
+    if (!isElement(node)) continue;
+    const produce = producerFor(node.name);
+    if (produce) await produce(p, async (el) => { node.children.push(el); });
+  }
+  return root;
+}

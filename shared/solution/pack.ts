@@ -6,7 +6,7 @@ import { FileIndex, listFiles } from './fs-walk';
 import { inspectSolutionFolder, PackageType, SolutionFolderInfo } from './layout';
 import { MapResolver } from './mapping';
 import { setManifestManaged, setManifestVersion } from './manifest';
-import { MissingFile, planPackage, TreeContext, Variant } from './pack-plan';
+import { MissingFile, PackPlan, planPackage, TreeContext, Variant, writeCustomizations } from './pack-plan';
 import { CONTENT_TYPES_NAME, contentTypesXml } from './content-types';
 import { cloneElement, parseXml, writeXml, XmlElement } from './xml';
 import { writeZip, ZipWriteEntry } from './zip-write';
@@ -61,18 +61,32 @@ function resolvePackageType(info: SolutionFolderInfo, requested?: PackageType): 
   return info.manifest.managed === 2 ? 'Both' : info.manifest.managed === 1 ? 'Managed' : 'Unmanaged';
 }
 
-async function buildEntries(ctx: TreeContext, variant: Variant, solutionBase: XmlElement, version?: string) {
-  const solution = cloneElement(solutionBase);
+function solutionFor(base: XmlElement, variant: Variant, version?: string): Buffer {
+  const solution = cloneElement(base);
   setManifestManaged(solution, variant === 'managed' ? 1 : 0);
   if (version) setManifestVersion(solution, version);
-  const plan = await planPackage(ctx, variant, solution);
+  return Buffer.from(writeXml(solution, { declaration: false }), 'utf8');
+}
+
+/** Streams customizations.xml to a temp file beside the target, so its size never sits in memory. */
+async function writeCustomizationsFile(ctx: TreeContext, plan: PackPlan, file: string): Promise<void> {
+  const out = fs.createWriteStream(file, { encoding: 'utf8' });
+  const done = new Promise<void>((resolve, reject) => { out.on('finish', resolve); out.on('error', reject); });
+  await writeCustomizations(ctx, plan, async (chunk) => {
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  });
+  out.end();
+  await done;
+}
+
+function zipEntries(plan: PackPlan, customizationsFile: string, solution: Buffer): ZipWriteEntry[] {
   const entries: ZipWriteEntry[] = [
-    { name: 'customizations.xml', source: { kind: 'buffer', data: Buffer.from(writeXml(plan.customizations, { declaration: false }), 'utf8') } },
-    { name: 'solution.xml', source: { kind: 'buffer', data: Buffer.from(writeXml(solution, { declaration: false }), 'utf8') } },
+    { name: 'customizations.xml', source: { kind: 'file', path: customizationsFile } },
+    { name: 'solution.xml', source: { kind: 'buffer', data: solution } },
     ...plan.files.map((f) => ({ name: f.zipName, source: { kind: 'file' as const, path: f.source } })),
   ];
   entries.push({ name: CONTENT_TYPES_NAME, source: { kind: 'buffer', data: contentTypesXml(entries.map((e) => e.name)) } });
-  return { entries, plan };
+  return entries;
 }
 
 /**
@@ -97,20 +111,28 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   }
   const solutionBase = parseXml(await fs.promises.readFile(info.manifestPath, 'utf8'), 'Other/Solution.xml');
   const variants: Variant[] = packageType === 'Both' ? ['unmanaged', 'managed'] : [packageType === 'Managed' ? 'managed' : 'unmanaged'];
-  const built = [];
-  for (const v of variants) built.push({ variant: v, ...(await buildEntries(ctx, v, solutionBase, options.version)) });
-  const missing = dedupeMissing(built.flatMap((b) => b.plan.missing));
+  const plans: PackPlan[] = [];
+  for (const v of variants) plans.push(await planPackage(ctx, v));
+  const missing = dedupeMissing(plans.flatMap((pl) => pl.missing));
   if (missing.length > 0) throw new MissingContentError(missing, info.solutionRoot);
 
   const outputFolder = options.outputFolder ?? process.cwd();
   const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
-  for (const b of built) {
-    const managed = b.variant === 'managed';
+  for (const plan of plans) {
+    const managed = plan.variant === 'managed';
     const target = path.resolve((managed ? options.managedZipPath : options.unmanagedZipPath) ?? path.join(outputFolder, defaultZipName(info.manifest.uniqueName, version, managed)));
-    await writeZip(target, b.entries);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    const customizationsFile = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.customizations.tmp`);
+    try {
+      await writeCustomizationsFile(ctx, plan, customizationsFile);
+      const entries = zipEntries(plan, customizationsFile, solutionFor(solutionBase, plan.variant, options.version));
+      await writeZip(target, entries);
+      logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${target} (${entries.length} entries).`);
+    } finally {
+      await fs.promises.rm(customizationsFile, { force: true });
+    }
     if (managed) result.managedZipPath = target; else result.unmanagedZipPath = target;
-    for (const w of b.plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
-    logger.info(`Packed ${b.variant} solution ${info.manifest.uniqueName} ${version} → ${target} (${b.entries.length} entries).`);
+    for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
   }
   for (const w of result.warnings) logger.warn(w);
   return result;

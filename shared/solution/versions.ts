@@ -61,6 +61,11 @@ export function compareVersions(a: string | SolutionVersion, b: string | Solutio
 export function applyVersionPattern(source: string, pattern: string): string {
   const src = parseVersion(source, 'Source version');
   const trimmed = pattern.trim();
+  const variable = /\$\([^)]*\)/.exec(trimmed);
+  if (variable) {
+    throw new UserError(`Version pattern '${pattern}' still contains the pipeline variable ${variable[0]}.`,
+      'Check the variable name; Azure Pipelines leaves unknown variables as $(Name).');
+  }
   const raw = trimmed.split('.');
   if (trimmed === '' || raw.length < 2 || raw.length > 4) {
     throw new UserError(`Version pattern '${pattern}' is invalid: it has ${trimmed === '' ? 0 : raw.length} part(s); use 2 to 4 parts, each a number or '*'.`,
@@ -74,10 +79,6 @@ export function applyVersionPattern(source: string, pattern: string): string {
           'Give a number for that part instead of *.');
       }
       return kept;
-    }
-    if (/\$\(/.test(p)) {
-      throw new UserError(`Version pattern '${pattern}': ${partName(i)} '${p}' is an unexpanded pipeline variable.`,
-        'Check the variable name; Azure Pipelines leaves unknown variables as $(Name).');
     }
     return checkPart(p, i, trimmed, `Version pattern`);
   });

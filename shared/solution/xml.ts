@@ -164,7 +164,14 @@ export function writeXml(root: XmlElement, options: WriteXmlOptions): string {
   return out.endsWith(eol) ? out.slice(0, -eol.length) : out;
 }
 
-function openTag(el: XmlElement): string {
+/** One element serialised at an indentation depth (used to stream large documents piece by piece). */
+export function serializeElement(el: XmlElement, depth: number, eol = '\n'): string {
+  const parts: string[] = [];
+  writeElement(el, depth, parts, eol);
+  return parts.join('');
+}
+
+export function openTag(el: XmlElement): string {
   const attrs = el.attrs.map(([k, v]) => ` ${k}="${v.replace(/"/g, '&quot;')}"`).join('');
   return `<${el.name}${attrs}`;
 }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import * as yazl from 'yazl';
 
 export type ZipSource = { kind: 'buffer'; data: Buffer } | { kind: 'file'; path: string };
@@ -27,7 +28,16 @@ export async function writeZip(target: string, entries: ZipWriteEntry[]): Promis
   const zip = new yazl.ZipFile();
   for (const entry of entries) {
     if (entry.source.kind === 'buffer') zip.addBuffer(entry.source.data, entry.name, OPTIONS);
-    else { const file = entry.source.path; zip.addReadStreamLazy(entry.name, OPTIONS, (cb) => cb(null, fs.createReadStream(file))); }
+    else {
+      const file = entry.source.path;
+      const name = entry.name;
+      // Opened only when yazl reaches the entry, so thousands of files never hold thousands of descriptors.
+      zip.addReadStreamLazy(name, OPTIONS, (cb) => {
+        const stream = fs.createReadStream(file);
+        stream.on('error', (err) => (zip.outputStream as Readable).destroy(new Error(`Cannot read '${file}' for zip entry '${name}': ${err.message}`)));
+        cb(null, stream);
+      });
+    }
   }
   zip.end();
   try {

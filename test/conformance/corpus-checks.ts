@@ -16,13 +16,6 @@ export interface CheckResult {
   detail: string;
 }
 
-export interface CorpusSection {
-  name: string;
-  /** Set when the subfolder is absent. */
-  skipReason?: string;
-  run(): AsyncGenerator<CheckResult>;
-}
-
 function subdirs(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
@@ -80,13 +73,13 @@ export async function checkExpectFail(dir: string, name: string): Promise<string
     try {
       await packSolution({ folder, mapFile, outputFolder: path.join(tmp, 'out') });
     } catch (err) {
-      if (!(err instanceof MissingContentError)) throw new Error(`failed, but not for missing files: ${(err as Error).message}`);
+      if (!(err instanceof MissingContentError)) throw new Error(`failed, but not for missing files: ${(err as Error).message}`, { cause: err });
       const named = err.missingFiles.map((m) => path.posix.basename(m.path)).sort();
       if (JSON.stringify(named) !== JSON.stringify(expected)) {
-        throw new Error(`named missing ${JSON.stringify(named)}, expected ${JSON.stringify(expected)}`);
+        throw new Error(`named missing ${JSON.stringify(named)}, expected ${JSON.stringify(expected)}`, { cause: err });
       }
       const leftovers = fs.existsSync(path.join(tmp, 'out')) ? fs.readdirSync(path.join(tmp, 'out')) : [];
-      if (leftovers.length > 0) throw new Error(`failed pack left output behind: ${leftovers.join(', ')}`);
+      if (leftovers.length > 0) throw new Error(`failed pack left output behind: ${leftovers.join(', ')}`, { cause: err });
       return `fails naming exactly ${expected.join(', ')}`;
     }
     throw new Error('packed without error, but it must fail');
@@ -113,37 +106,40 @@ export async function checkZip(zipPath: string): Promise<string> {
   });
 }
 
-async function run(artifact: string, check: () => Promise<string>): Promise<CheckResult> {
+export interface CorpusArtifact {
+  artifact: string;
+  check(): Promise<string>;
+}
+
+export interface CorpusSection {
+  name: string;
+  /** Set when the subfolder is absent. */
+  skipReason?: string;
+  artifacts: CorpusArtifact[];
+}
+
+export async function runArtifact(a: CorpusArtifact): Promise<CheckResult> {
   try {
-    return { artifact, ok: true, detail: await check() };
+    return { artifact: a.artifact, ok: true, detail: await a.check() };
   } catch (err) {
-    return { artifact, ok: false, detail: (err as Error).message.split('\n').join(' ') };
+    return { artifact: a.artifact, ok: false, detail: (err as Error).message.split('\n').join(' ') };
   }
 }
 
+/** The checks for a corpus folder, listed up front; sections whose subfolder is absent carry a skip reason. */
 export function corpusSections(corpus: string): CorpusSection[] {
   const sub = (n: string) => path.join(corpus, n);
-  const absent = (n: string) => (fs.existsSync(sub(n)) ? undefined : `${n}/ not present in ${corpus}`);
+  const section = (name: string, list: () => CorpusArtifact[]): CorpusSection =>
+    fs.existsSync(sub(name)) ? { name, artifacts: list() } : { name, skipReason: `${name}/ not present in ${corpus}`, artifacts: [] };
   return [
-    {
-      name: 'unpacked', skipReason: absent('unpacked'),
-      async *run() { for (const d of subdirs(sub('unpacked'))) yield run(`unpacked/${d}`, () => checkUnpackedFolder(path.join(sub('unpacked'), d))); },
-    },
-    {
-      name: 'expect-fail', skipReason: absent('expect-fail'),
-      async *run() {
-        for (const d of subdirs(sub('expect-fail')).filter((n) => !n.endsWith('.mapped-sources'))) {
-          yield run(`expect-fail/${d}`, () => checkExpectFail(sub('expect-fail'), d));
-        }
-      },
-    },
-    {
-      name: 'zips', skipReason: absent('zips'),
-      async *run() {
-        for (const z of fs.readdirSync(sub('zips')).filter((n) => n.toLowerCase().endsWith('.zip')).sort()) {
-          yield run(`zips/${z}`, () => checkZip(path.join(sub('zips'), z)));
-        }
-      },
-    },
+    section('unpacked', () => subdirs(sub('unpacked')).map((d) => ({
+      artifact: `unpacked/${d}`, check: () => checkUnpackedFolder(path.join(sub('unpacked'), d)),
+    }))),
+    section('expect-fail', () => subdirs(sub('expect-fail')).filter((n) => !n.endsWith('.mapped-sources')).map((d) => ({
+      artifact: `expect-fail/${d}`, check: () => checkExpectFail(sub('expect-fail'), d),
+    }))),
+    section('zips', () => fs.readdirSync(sub('zips')).filter((n) => n.toLowerCase().endsWith('.zip')).sort().map((z) => ({
+      artifact: `zips/${z}`, check: () => checkZip(path.join(sub('zips'), z)),
+    }))),
   ];
 }

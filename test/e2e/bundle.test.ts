@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../emulator';
 import {
   bundleToTemp, endpointEnv, fixtureTask, inputEnv, nodeModulesAbove, runBundledTask, type BundledTask, type EndpointSpec,
@@ -88,14 +87,21 @@ describe('e2e: a bundled task runs as its own process, with no node_modules', ()
     assert.equal((await requestLog(emulator)).length, 0, 'no call made');
   });
 
+  it('stops when the agent cancels it (SIGTERM): the pending call is aborted and the result is Cancelled', async () => {
+    await fetch(`${emulator.url}/_emulator/faults`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ method: 'GET', path: '/env/dev/api/data/v9.2/WhoAmI', delayMs: 30_000 }),
+    });
+    const run = await runBundledTask(bundle.indexJs, { ...inputEnv({ connection: endpoint.id }), ...endpointEnv(endpoint) },
+      { interrupt: { when: /^Environment: /m, signal: 'SIGTERM' } });
+    assert.equal(run.result, 'Cancelled', run.stdout + run.stderr);
+    assert.match(run.stdout, /Received SIGTERM: cancelling\./);
+    assert.doesNotMatch(run.stdout, /Connected as user/, 'the delayed WhoAmI was abandoned, not awaited');
+  });
+
   it('fails naming the connection when the agent has no authorization data for it', async () => {
     const run = await runBundledTask(bundle.indexJs, { ...inputEnv({ connection: 'unknown-connection' }) });
     assert.equal(run.result, 'Failed');
     assert.match(run.resultMessage ?? '', /'unknown-connection'.*no authorization data/);
-  });
-
-  it('writes its summary and temp files only under Agent.TempDirectory', () => {
-    // The bundle folder doubles as Agent.TempDirectory: nothing else may have appeared in the repository.
-    assert.ok(!fs.existsSync(path.join(bundle.dir, 'node_modules')));
   });
 });

@@ -71,6 +71,7 @@ describe('emulator core: control API and lifecycle', () => {
 
     it('answers unknown control calls and paths outside the layout with 404', async () => {
       assert.equal((await control(emu, 'GET', 'nothing')).status, 404);
+      assert.equal((await control(emu, 'POST', 'dataverse/no-such-control-call', {})).status, 404, 'the Dataverse module did not claim it');
       assert.equal((await fetch(`${emu.url}/elsewhere`)).status, 404);
     });
   });
@@ -109,10 +110,10 @@ describe('emulator core: control API and lifecycle', () => {
       agent.destroy();
     });
 
-    it('reads a seed file, keeps defaults for keys it does not give, and passes extra environment keys on', async () => {
+    it('reads a seed file and keeps the defaults for keys it does not give', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'emulator-seed-'));
       const file = path.join(dir, 'seed.json');
-      fs.writeFileSync(file, JSON.stringify({ environments: [{ name: 'qa', friendlyName: 'Quality', solutions: [] }], tokenLifetimeSeconds: 60 }));
+      fs.writeFileSync(file, JSON.stringify({ environments: [{ name: 'qa', friendlyName: 'Quality' }], tokenLifetimeSeconds: 60 }));
       const emu = await startEmulator({ port: 0, seed: file });
       try {
         assert.deepEqual(Object.keys(emu.info.environments), ['qa']);
@@ -133,6 +134,7 @@ describe('emulator core: control API and lifecycle', () => {
       await assert.rejects(startEmulator({ seed: { environments: [{ name: 'x', tenantId: 'nope' }] } }), /tenant 'nope'/);
       await assert.rejects(startEmulator({ seed: { tenants: [{ id: 't', apps: [{ clientId: 'c' }] }] } }), /no credential/);
       await assert.rejects(startEmulator({ seed: { limits: { windowSeconds: -1 } } }), /windowSeconds/);
+      await assert.rejects(startEmulator({ seed: { enviroments: [] } as never }), /unknown key\(s\) enviroments/);
     });
   });
 });

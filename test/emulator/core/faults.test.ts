@@ -97,6 +97,15 @@ describe('emulator core: fault injection', () => {
     assert.ok(log[0].fault, 'the log names the fault');
   });
 
+  it('logs a request answered by a fault with its fault id and its caller', async () => {
+    const id = await addFault({ path: whoAmIPath, status: 503 });
+    await dataverse(emu, 'dev', 'WhoAmI', token);
+    const [entry] = (await control(emu, 'GET', `requests?path=${encodeURIComponent(whoAmIPath)}`)).body as { fault?: string; status: number; identity: { appId: string } | null }[];
+    assert.equal(entry.fault, id);
+    assert.equal(entry.status, 503);
+    assert.equal(entry.identity?.appId, emu.info.clientId);
+  });
+
   it('targets the token endpoint, IMDS and the oidctoken API by path', async () => {
     await addFault({ path: '/entra/*', status: 503, retryAfter: 1 });
     const entra = await requestToken(emu, { client_id: emu.info.clientId, client_secret: emu.info.clientSecret ?? '', grant_type: 'client_credentials', scope: `${emu.info.environments.dev}/.default` });

@@ -218,20 +218,21 @@ describe('shared/http retries (fake timers)', () => {
         answered++;
         json(res, 200, { ok: true });
       });
-      client = createHttpClient({ productVersion: '1.0.0', logger, random: () => 0 });
+      client = createHttpClient({ productVersion: '1.0.0', logger, random: () => 0.5 });
       const get = client.request({ method: 'GET', url: `${server.url}/slow`, timeoutMs: 5000 });
       await server.waitForRequests(1);
-      await clock.tickAsync(5000);
-      const res = await drive(get, clock);
+      await clock.tickAsync(5000); // the attempt times out, then the client waits 500 ms (backoff)
+      await clock.tickAsync(500);
+      const res = await get;
       assert.equal(res.attempts, 2);
       assert.equal(answered, 1);
 
       const hanging = await startServer(() => undefined);
       try {
-        const post = client.request({ method: 'POST', url: `${hanging.url}/x`, body: {}, timeoutMs: 5000 });
+        const post = client.request({ method: 'POST', url: `${hanging.url}/x`, body: {}, timeoutMs: 5000 }).catch((e: unknown) => e);
         await hanging.waitForRequests(1);
         await clock.tickAsync(5000);
-        const err = await post.catch((e: unknown) => e);
+        const err = await post;
         assert.ok(err instanceof HttpError);
         assert.equal(err.kind, 'timeout');
         assert.equal(hanging.requests.length, 1);
@@ -242,7 +243,7 @@ describe('shared/http retries (fake timers)', () => {
     });
 
     it('aborting during a retry wait stops at once', async () => {
-      const url = await setup(script(status(429, { 'Retry-After': '600' })));
+      const url = await setup(script(status(429, { 'Retry-After': '60' })));
       const controller = new AbortController();
       const pending = client!.request({ method: 'GET', url: `${url}/x`, signal: controller.signal });
       while (clock.countTimers() === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,65 @@
+/**
+ * Peak memory of packing: packs the largest and the smallest folder of `<corpus>/unpacked` (or DATAVERSE_CORPUS),
+ * each in a fresh child process, and prints peak RSS next to the folder size and its largest single file.
+ * Usage: npx tsx bench/pack-memory.ts [corpus]
+ */
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { listFiles } from '../shared/solution/fs-walk';
+import { packSolution } from '../shared/solution';
+
+interface ChildReport { maxRssBytes: number; baselineRssBytes: number; zipBytes: number; ms: number }
+
+async function child(folder: string): Promise<void> {
+  const baselineRssBytes = process.memoryUsage().rss;
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-'));
+  try {
+    const started = Date.now();
+    const r = await packSolution({ folder, packageType: 'Both', outputFolder: out });
+    const zipBytes = [r.unmanagedZipPath, r.managedZipPath].reduce((n, p) => n + (p ? fs.statSync(p).size : 0), 0);
+    const report: ChildReport = { maxRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, zipBytes, ms: Date.now() - started };
+    process.send?.(report);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function measure(folder: string): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(__filename, ['--child', folder], { stdio: 'inherit' });
+    proc.on('message', (m) => resolve(m as ChildReport));
+    proc.on('error', reject);
+    proc.on('exit', (code) => { if (code !== 0) reject(new Error(`bench child for ${folder} exited with ${code}`)); });
+  });
+}
+
+async function folderStats(folder: string): Promise<{ bytes: number; largest: number; files: number }> {
+  const files = await listFiles(folder);
+  const sizes = files.map((f) => fs.statSync(path.join(folder, f)).size);
+  return { bytes: sizes.reduce((a, b) => a + b, 0), largest: Math.max(0, ...sizes), files: files.length };
+}
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+async function main(): Promise<void> {
+  const corpus = process.argv[2] ?? process.env.DATAVERSE_CORPUS ?? path.join(__dirname, '..', '..', 'shared', 'corpus');
+  const unpacked = path.join(corpus, 'unpacked');
+  if (!fs.existsSync(unpacked)) {
+    console.log(`pack-memory bench skipped: ${unpacked} not found`);
+    return;
+  }
+  const folders = fs.readdirSync(unpacked).map((d) => path.join(unpacked, d)).filter((d) => fs.statSync(d).isDirectory());
+  const stats = await Promise.all(folders.map(async (f) => ({ folder: f, ...(await folderStats(f)) })));
+  stats.sort((a, b) => a.bytes - b.bytes);
+  const picks = stats.length > 1 ? [stats[0], stats[stats.length - 1]] : stats;
+  for (const s of picks) {
+    const r = await measure(s.folder);
+    console.log(`${path.basename(s.folder)}: ${s.files} files, ${mb(s.bytes)} on disk, largest file ${mb(s.largest)} → ` +
+      `peak RSS ${mb(r.maxRssBytes)} (process start ${mb(r.baselineRssBytes)}), zips ${mb(r.zipBytes)}, ${r.ms} ms`);
+  }
+}
+
+if (process.argv[2] === '--child') void child(process.argv[3]);
+else void main();

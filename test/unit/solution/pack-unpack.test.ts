@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  inspectSolutionFolder, MissingContentError, packSolution, unpackSolution, ZipReader,
+} from '../../../shared/solution';
+import { writeSampleSolutionFolder } from '../../fixtures/solution/sample-solution';
+import { treeDifferences, zipDifferences } from '../../fixtures/solution/tree-compare';
+import { rejectsWith, TempDirs } from './helpers';
+
+describe('solution pack / unpack', () => {
+  const temp = new TempDirs();
+  afterEach(() => temp.cleanup());
+
+  for (const layout of ['flat', 'project', 'src'] as const) {
+    it(`round-trips a Both (<Managed>2) sample in the ${layout} layout`, async () => {
+      const dir = temp.make();
+      const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { layout });
+      const info = inspectSolutionFolder(sample.folder);
+      assert.equal(info.layout, layout);
+      assert.equal(info.solutionRoot, sample.solutionRoot);
+      const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+      assert.equal(packed.packageType, 'Both');
+      assert.ok(packed.unmanagedZipPath && packed.managedZipPath);
+      await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, managedZipPath: packed.managedZipPath, folder: path.join(dir, 'back') });
+      assert.deepEqual(await treeDifferences(sample.solutionRoot, path.join(dir, 'back')), []);
+    });
+  }
+
+  it('round-trips an unmanaged-only sample with CRLF line endings and writes no _managed files', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0, eol: '\r\n' });
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    assert.equal(packed.packageType, 'Unmanaged');
+    assert.equal(packed.managedZipPath, undefined);
+    const back = path.join(dir, 'back');
+    const result = await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: back });
+    assert.equal(result.managed, 0);
+    assert.ok(!result.written.some((f) => f.includes('_managed')));
+    assert.deepEqual(await treeDifferences(sample.solutionRoot, back), []);
+  });
+
+  it('puts components at the zip paths real exports use and generates [Content_Types].xml', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { uniqueName: 'Names', publisherPrefix: 'cnt' });
+    const packed = await packSolution({ folder: sample.folder, packageType: 'Unmanaged', unmanagedZipPath: path.join(dir, 'n.zip') });
+    const zip = await ZipReader.open(packed.unmanagedZipPath as string);
+    try {
+      const names = zip.entries.map((e) => e.name);
+      assert.deepEqual(names.slice(0, 2), ['customizations.xml', 'solution.xml']);
+      assert.equal(names[names.length - 1], '[Content_Types].xml');
+      for (const expected of [
+        'WebResources/cnt_scriptsprojectformjsB9E478CC-2ADB-E611-80D9-3863BB34CDB0',
+        'Connector/cnt_contoso-20api_iconblob.Png',
+        'Formulas/cnt_project-cnt_total.xaml',
+        'Workflows/ProjectSync-6F1C2B0A-1D2E-4F00-9A1B-00224805C837.json',
+        'PluginAssemblies/ContosoPlugins-D16718E7-28B9-4BD5-9461-E162CE09CA05/ContosoPlugins.dll',
+        'environmentvariabledefinitions/cnt_ApiUrl/environmentvariabledefinition.xml',
+        'customapis/cnt_Recalculate/customapi.xml',
+        'CanvasApps/cnt_projects_1a2b3_DocumentUri.msapp',
+      ]) assert.ok(names.includes(expected), `zip lacks ${expected}`);
+      assert.ok(!names.some((n) => n.includes('/src/')), 'canvas app source folders are not packed');
+      const ct = await zip.readText('[Content_Types].xml');
+      assert.ok(ct.startsWith('\uFEFF<?xml version="1.0" encoding="utf-8"?><Types'));
+      assert.match(ct, /<Default Extension="xml" ContentType="application\/octet-stream" \/><Default Extension="msapp"/);
+      assert.match(ct, /<Default Extension="Png"/);
+      assert.match(ct, /<Override PartName="\/WebResources\/cnt_scriptsprojectformjsB9E478CC-2ADB-E611-80D9-3863BB34CDB0"/);
+      const solution = await zip.readText('solution.xml');
+      assert.ok(solution.startsWith('<ImportExportXml'), 'zip solution.xml has no BOM or declaration');
+      assert.match(solution, /<Managed>0<\/Managed>/);
+      const custom = await zip.readText('customizations.xml');
+      assert.match(custom, /<forms type="main">\s*<systemform>/);
+      assert.match(custom, /<UnknownFutureSection attribute="kept">\s*<Item>preserved as is<\/Item>/);
+      assert.match(custom, /<Description>Text with &lt;markup&gt; &amp; entities<\/Description>/);
+    } finally {
+      zip.close();
+    }
+  });
+
+  it('uses the _managed twins in the managed zip and the plain files in the unmanaged one', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const packed = await packSolution({ folder: sample.folder, outputFolder: dir });
+    const read = async (p: string) => { const z = await ZipReader.open(p); try { return await z.readText('customizations.xml'); } finally { z.close(); } };
+    assert.match(await read(packed.unmanagedZipPath as string), /<label description="General"/);
+    assert.match(await read(packed.managedZipPath as string), /<label description="" languagecode="1033" \/>/);
+    const managedSolution = await (async () => { const z = await ZipReader.open(packed.managedZipPath as string); try { return await z.readText('solution.xml'); } finally { z.close(); } })();
+    assert.match(managedSolution, /<Managed>1<\/Managed>/);
+  });
+
+  it('packs byte-identical zips for the same input, and stamps a version', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const a = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'a'), version: '2.0.5.7' });
+    const b = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'b'), version: '2.0.5.7' });
+    assert.equal(path.basename(a.unmanagedZipPath as string), 'ContosoSample_2_0_5_7.zip');
+    assert.equal(path.basename(a.managedZipPath as string), 'ContosoSample_2_0_5_7_managed.zip');
+    assert.ok(fs.readFileSync(a.unmanagedZipPath as string).equals(fs.readFileSync(b.unmanagedZipPath as string)));
+    assert.ok(fs.readFileSync(a.managedZipPath as string).equals(fs.readFileSync(b.managedZipPath as string)));
+    const z = await ZipReader.open(a.unmanagedZipPath as string);
+    try { assert.match(await z.readText('solution.xml'), /<Version>2\.0\.5\.7<\/Version>/); } finally { z.close(); }
+    assert.ok(!fs.readdirSync(path.join(dir, 'a')).some((n) => n.endsWith('.tmp')), 'no temp files left');
+  });
+
+  it('honours the cdsproj SolutionPackageType', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'proj'), { layout: 'project', packageType: 'Managed' });
+    const info = inspectSolutionFolder(sample.folder);
+    assert.equal(info.projectPackageType, 'Managed');
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    assert.equal(packed.packageType, 'Managed');
+    assert.equal(packed.unmanagedZipPath, undefined);
+    assert.ok(packed.managedZipPath);
+  });
+
+  it('lists every missing file in one error and writes nothing', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    fs.rmSync(path.join(sample.solutionRoot, 'PluginAssemblies/ContosoPlugins-D16718E7-28B9-4BD5-9461-E162CE09CA05/ContosoPlugins.dll'));
+    fs.rmSync(path.join(sample.solutionRoot, 'CanvasApps/cnt_projects_1a2b3_DocumentUri.msapp'));
+    fs.rmSync(path.join(sample.solutionRoot, 'WebResources/cnt_/scripts/project.form.js'));
+    const out = path.join(dir, 'out');
+    const err = await rejectsWith(() => packSolution({ folder: sample.folder, outputFolder: out }), /3 file\(s\) referenced by the solution are missing/);
+    assert.ok(err instanceof MissingContentError);
+    assert.deepEqual(err.missingFiles.map((m) => m.path).sort(), [
+      'CanvasApps/cnt_projects_1a2b3_DocumentUri.msapp',
+      'PluginAssemblies/ContosoPlugins-D16718E7-28B9-4BD5-9461-E162CE09CA05/ContosoPlugins.dll',
+      'WebResources/cnt_/scripts/project.form.js',
+    ]);
+    assert.match(err.message, /referenced by CanvasApps\/cnt_projects_1a2b3\.meta\.xml/);
+    assert.ok(!fs.existsSync(out), 'no output folder or partial zip');
+  });
+
+  it('refuses an extracted zip folder and a folder that is not a solution, saying what is expected', async () => {
+    const dir = temp.make();
+    fs.writeFileSync(path.join(dir, 'solution.xml'), '<ImportExportXml />');
+    fs.writeFileSync(path.join(dir, 'customizations.xml'), '<ImportExportXml />');
+    await rejectsWith(() => packSolution({ folder: dir }), /extracted solution zip/);
+    await rejectsWith(() => packSolution({ folder: temp.make() }), /not an unpacked solution: no Other\/Solution\.xml/);
+    await rejectsWith(() => packSolution({ folder: path.join(dir, 'nope') }), /does not exist/);
+  });
+
+  it('rejects an invalid version to stamp before writing', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    await rejectsWith(() => packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'o'), version: '1.2.x' }), /part 3 \(build\) 'x'/);
+    assert.ok(!fs.existsSync(path.join(dir, 'o')));
+  });
+
+  it('unpacks into a pac project src/, removes stale component files and keeps project and source files', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'proj'), { layout: 'project' });
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const stale = path.join(sample.solutionRoot, 'WebResources', 'cnt_old.js');
+    const staleData = path.join(sample.solutionRoot, 'Entities', 'cnt_Gone', 'Entity.xml');
+    fs.writeFileSync(stale, 'old');
+    fs.mkdirSync(path.dirname(staleData), { recursive: true });
+    fs.writeFileSync(staleData, '<Entity />');
+    fs.writeFileSync(path.join(sample.folder, 'map.xml'), '<Mapping />');
+    fs.writeFileSync(path.join(sample.solutionRoot, 'README.md'), 'mine');
+    const result = await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, managedZipPath: packed.managedZipPath, folder: sample.folder });
+    assert.equal(result.solutionRoot, sample.solutionRoot);
+    assert.deepEqual(result.removed.sort(), ['Entities/cnt_Gone/Entity.xml', 'WebResources/cnt_old.js']);
+    assert.ok(!fs.existsSync(path.dirname(staleData)), 'empty component folder removed');
+    for (const kept of ['ContosoSample.cdsproj', '.gitignore', 'map.xml', 'src/README.md', 'src/CanvasApps/src/cnt_projects_1a2b3/Src/App.fx.yaml']) {
+      assert.ok(fs.existsSync(path.join(sample.folder, kept)), `${kept} must be kept`);
+    }
+  });
+
+  it('re-unpacking an unchanged solution leaves XML files untouched', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const back = path.join(dir, 'back');
+    const opts = { unmanagedZipPath: packed.unmanagedZipPath, managedZipPath: packed.managedZipPath, folder: back };
+    await unpackSolution(opts);
+    const entityXml = path.join(back, 'Entities/cnt_Project/Entity.xml');
+    const text = fs.readFileSync(entityXml, 'utf8');
+    assert.ok(text.startsWith('\uFEFF<?xml version="1.0" encoding="utf-8"?>'), 'SolutionPackager-style BOM + declaration');
+    const old = new Date(2001, 1, 1);
+    fs.utimesSync(entityXml, old, old);
+    await unpackSolution(opts);
+    assert.equal(fs.statSync(entityXml).mtimeMs, old.getTime());
+    assert.equal(fs.readFileSync(entityXml, 'utf8'), text);
+  });
+
+  it('unpack → pack of a packed zip gives an equal zip (zip round trip)', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
+    const first = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'one') });
+    await unpackSolution({ unmanagedZipPath: first.unmanagedZipPath, folder: path.join(dir, 'tree') });
+    const second = await packSolution({ folder: path.join(dir, 'tree'), unmanagedZipPath: path.join(dir, 'two.zip') });
+    assert.deepEqual(await zipDifferences(first.unmanagedZipPath as string, second.unmanagedZipPath as string), []);
+  });
+
+  it('refuses to unpack a managed zip given as unmanaged, and zips of different solutions', async () => {
+    const dir = temp.make();
+    const a = writeSampleSolutionFolder(path.join(dir, 'a'), { uniqueName: 'Alpha' });
+    const b = writeSampleSolutionFolder(path.join(dir, 'b'), { uniqueName: 'Beta' });
+    const pa = await packSolution({ folder: a.folder, outputFolder: path.join(dir, 'pa') });
+    const pb = await packSolution({ folder: b.folder, outputFolder: path.join(dir, 'pb') });
+    await rejectsWith(() => unpackSolution({ unmanagedZipPath: pa.managedZipPath, folder: path.join(dir, 'x') }), /is a managed solution/);
+    await rejectsWith(() => unpackSolution({ unmanagedZipPath: pa.unmanagedZipPath, managedZipPath: pb.managedZipPath, folder: path.join(dir, 'y') }), /'Alpha' but the managed zip holds 'Beta'/);
+    await rejectsWith(() => unpackSolution({ folder: path.join(dir, 'z') }), /Nothing to unpack/);
+  });
+});

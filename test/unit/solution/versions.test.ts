@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { applyVersionPattern, compareVersions, isValidVersion, parseVersion } from '../../../shared/solution';
+
+describe('solution versions', () => {
+  it('parses 2 to 4 numeric parts', () => {
+    assert.deepEqual(parseVersion('1.5').parts, [1, 5]);
+    assert.deepEqual(parseVersion('0.0.7').parts, [0, 0, 7]);
+    assert.equal(parseVersion(' 1.2.3.2147483647 ').text, '1.2.3.2147483647');
+    assert.equal(parseVersion('0.0.0.0').text, '0.0.0.0');
+  });
+
+  it('says which part is wrong and why', () => {
+    assert.throws(() => parseVersion('1'), /1 part\(s\); a solution version has 2 to 4 parts/);
+    assert.throws(() => parseVersion('1.2.3.4.5'), /5 part\(s\)/);
+    assert.throws(() => parseVersion(''), /0 part\(s\)/);
+    assert.throws(() => parseVersion('1.x.3'), /part 2 \(minor\) 'x' is not a non-negative whole number/);
+    assert.throws(() => parseVersion('1.2.-3'), /part 3 \(build\) '-3'/);
+    assert.throws(() => parseVersion('1..3'), /part 2 \(minor\) ''/);
+    assert.throws(() => parseVersion('1.2.3.2147483648'), /part 4 \(revision\) 2147483648 is larger than 2147483647/);
+    assert.equal(isValidVersion('1.0'), true);
+    assert.equal(isValidVersion('1.0.a'), false);
+  });
+
+  it('compares part by part, missing parts counting as zero', () => {
+    assert.equal(compareVersions('1.2', '1.2.0.0'), 0);
+    assert.equal(compareVersions('1.10.0.0', '1.9.9.9'), 1);
+    assert.equal(compareVersions('1.2.3', '1.2.3.1'), -1);
+    assert.equal(compareVersions(parseVersion('2.0'), '10.0'), -1);
+  });
+
+  it('applies a pattern where * keeps the source part', () => {
+    assert.equal(applyVersionPattern('1.4.0.0', '*.*.123.0'), '1.4.123.0');
+    assert.equal(applyVersionPattern('1.4.9.9', '2.*.*.*'), '2.4.9.9');
+    assert.equal(applyVersionPattern('1.5', '*.*.7'), '1.5.7');
+    assert.equal(applyVersionPattern('1.2.3.4', '*.*'), '1.2');
+  });
+
+  it('rejects patterns with a clear reason', () => {
+    assert.throws(() => applyVersionPattern('1.5', '*.*.*.1'), /part 3 \(build\) is '\*' but the source version '1\.5' has only 2 parts/);
+    assert.throws(() => applyVersionPattern('1.0.0.0', '*.*.$(Build.BuildId).0'), /still contains the pipeline variable \$\(Build\.BuildId\)/);
+    assert.throws(() => applyVersionPattern('1.0.0.0', '*.*.99999999999.0'), /larger than 2147483647/);
+    assert.throws(() => applyVersionPattern('1.0.0.0', '*'), /Version pattern '\*' is invalid: it has 1 part/);
+    assert.throws(() => applyVersionPattern('abc', '*.*'), /Source version 'abc'/);
+  });
+});
