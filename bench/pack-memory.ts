@@ -10,25 +10,29 @@ import * as path from 'node:path';
 import { listFiles } from '../shared/solution/fs-walk';
 import { packSolution } from '../shared/solution';
 
-interface ChildReport { maxRssBytes: number; baselineRssBytes: number; zipBytes: number; ms: number }
+interface ChildReport { maxRssBytes: number; baselineRssBytes: number; peakHeapBytes: number; zipBytes: number; ms: number }
 
 async function child(folder: string): Promise<void> {
   const baselineRssBytes = process.memoryUsage().rss;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-'));
   try {
+    let peakHeapBytes = 0;
+    const sampler = setInterval(() => { peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed); }, 5);
     const started = Date.now();
     const r = await packSolution({ folder, packageType: 'Both', outputFolder: out });
+    clearInterval(sampler);
     const zipBytes = [r.unmanagedZipPath, r.managedZipPath].reduce((n, p) => n + (p ? fs.statSync(p).size : 0), 0);
-    const report: ChildReport = { maxRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, zipBytes, ms: Date.now() - started };
+    const report: ChildReport = { maxRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakHeapBytes, zipBytes, ms: Date.now() - started };
     process.send?.(report);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
 }
 
-function measure(folder: string): Promise<ChildReport> {
+function measure(folder: string, heapLimitMb?: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const proc = fork(__filename, ['--child', folder], { stdio: 'inherit' });
+    const execArgv = heapLimitMb ? [...process.execArgv, `--max-old-space-size=${heapLimitMb}`] : process.execArgv;
+    const proc = fork(__filename, ['--child', folder], { stdio: 'inherit', execArgv });
     proc.on('message', (m) => resolve(m as ChildReport));
     proc.on('error', reject);
     proc.on('exit', (code) => { if (code !== 0) reject(new Error(`bench child for ${folder} exited with ${code}`)); });
@@ -54,10 +58,14 @@ async function main(): Promise<void> {
   const stats = await Promise.all(folders.map(async (f) => ({ folder: f, ...(await folderStats(f)) })));
   stats.sort((a, b) => a.bytes - b.bytes);
   const picks = stats.length > 1 ? [stats[0], stats[stats.length - 1]] : stats;
-  for (const s of picks) {
-    const r = await measure(s.folder);
-    console.log(`${path.basename(s.folder)}: ${s.files} files, ${mb(s.bytes)} on disk, largest file ${mb(s.largest)} → ` +
-      `peak RSS ${mb(r.maxRssBytes)} (process start ${mb(r.baselineRssBytes)}), zips ${mb(r.zipBytes)}, ${r.ms} ms`);
+  // Default GC lets the heap grow before collecting; a capped old space shows the memory pack really keeps alive.
+  for (const limit of [undefined, 48]) {
+    for (const s of picks) {
+      const r = await measure(s.folder, limit);
+      console.log(`${limit ? `[old space capped at ${limit} MB] ` : ''}${path.basename(s.folder)}: ${s.files} files, ${mb(s.bytes)} on disk, ` +
+        `largest file ${mb(s.largest)} → peak RSS ${mb(r.maxRssBytes)} (process start ${mb(r.baselineRssBytes)}), ` +
+        `peak JS heap ${mb(r.peakHeapBytes)}, zips ${mb(r.zipBytes)}, ${r.ms} ms`);
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../core';
 import { assertSecureUrl, normalizeResource, type TokenProvider } from '../auth';
 import {
-  HttpError, type HttpClient, type HttpMethod, type HttpResponse, type RequestBody, type ResponseType, type RetryOptions,
+  HttpError, redactUrl, type HttpClient, type HttpMethod, type HttpResponse, type RequestBody, type ResponseType, type RetryOptions,
 } from '../http';
 import { DataverseError } from './errors';
 import type { SolutionRecord, WhoAmIResponse } from './types';
@@ -59,9 +59,16 @@ export class DataverseClient {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** Full URL for a path below the API base (or an absolute URL such as @odata.nextLink, returned as is). */
+  /**
+   * Full URL for a path below the API base, or an absolute URL of this environment (such as @odata.nextLink):
+   * the bearer token is never sent to another host.
+   */
   url(path: string, query?: DataverseRequestOptions['query']): string {
-    const base = /^https?:\/\//i.test(path) ? path : `${this.apiBase}/${path.replace(/^\/+/, '')}`;
+    const absolute = /^https?:\/\//i.test(path);
+    if (absolute && !path.toLowerCase().startsWith(`${this.environmentUrl.toLowerCase()}/`)) {
+      throw new Error(`Refusing to send the Dataverse token to ${redactUrl(path)}: it is not under ${this.environmentUrl}.`);
+    }
+    const base = absolute ? path : `${this.apiBase}/${path.replace(/^\/+/, '')}`;
     const params = Object.entries(query ?? {})
       .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
       .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`);

@@ -64,11 +64,8 @@ class AxiosHttpClient implements ClosableHttpClient {
     const clientRequestId = randomUUID();
     const url = redactUrl(request.url);
     const label = `${request.description ? `${request.description} ` : ''}${request.method} ${url}`;
-    const started = this.clock.now();
+    const budget = new RetryBudget(retry, this.clock.now(), this.random);
     let attempts = 0;
-    let retries = 0;
-    let lockRetries = 0;
-    let firstLockAt: number | undefined;
 
     const fail = (details: Omit<HttpErrorDetails, 'attempts' | 'method' | 'url' | 'clientRequestId'>): HttpError =>
       new HttpError({ ...details, attempts, method: request.method, url, clientRequestId });
@@ -86,24 +83,14 @@ class AxiosHttpClient implements ClosableHttpClient {
 
       const now = this.clock.now();
       const decision = decideRetry(result.outcome, idempotent, now);
-      let wait: number | undefined;
-      if (decision && !isReadable(request.body)) {
-        if (decision.retryClass === 'lock') {
-          firstLockAt ??= now;
-          const delay = lockDelay(lockRetries, retry, decision.retryAfterMs);
-          if (now + delay - firstLockAt <= retry.lockDeadlineMs) wait = delay;
-        } else if (retries + 1 < retry.maxAttempts) {
-          const delay = decision.retryAfterMs ?? backoffDelay(retries, retry, this.random);
-          if (now + delay - started <= retry.maxElapsedMs) wait = delay;
-        }
-      }
+      if (!decision) throw fail(result.failure);
+      // A stream body was consumed by the attempt: it cannot be sent again.
+      const wait = isReadable(request.body) ? undefined : budget.nextWait(decision, now);
       if (wait === undefined) {
-        if (decision) this.logger.debug(`HTTP ${label}: ${decision.reason}; not retrying (limits reached)`);
+        this.logger.debug(`HTTP ${label}: ${decision.reason}; not retrying (retry limits reached or body not repeatable)`);
         throw fail(result.failure);
       }
-      this.logRetry(label, decision as RetryDecision, wait, attempts);
-      if (decision?.retryClass === 'lock') lockRetries++;
-      else retries++;
+      this.logger.debug(`HTTP ${label}: ${decision.reason} on attempt ${attempts}; waiting ${wait} ms before retrying`);
       try {
         await sleep(this.clock, wait, request.signal);
       } catch {
@@ -112,11 +99,8 @@ class AxiosHttpClient implements ClosableHttpClient {
     }
   }
 
-  private logRetry(label: string, decision: RetryDecision, wait: number, attempt: number): void {
-    this.logger.debug(`HTTP ${label}: ${decision.reason} on attempt ${attempt}; waiting ${wait} ms before retrying`);
-  }
-
   private async attempt<T>(request: HttpRequest, clientRequestId: string, attempt: number): Promise<AttemptResult<T>> {
+    if (request.signal?.aborted) throw new CallerAbort();
     const responseType = request.responseType ?? 'json';
     const body = prepareBody(request.body);
     const headers: Record<string, string> = {
@@ -131,11 +115,10 @@ class AxiosHttpClient implements ClosableHttpClient {
     const controller = new AbortController();
     const timedOut = Symbol('timeout');
     const onCallerAbort = (): void => controller.abort(request.signal?.reason);
-    if (request.signal?.aborted) throw new CallerAbort();
     request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const timeoutMs = request.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timer = timeoutMs > 0 ? this.clock.setTimeout(() => controller.abort(timedOut), timeoutMs) : undefined;
-    let keepTimer = false;
+    let callerOwnsStream = false;
     const cleanup = (): void => {
       if (timer !== undefined) this.clock.clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerAbort);
@@ -173,7 +156,7 @@ class AxiosHttpClient implements ClosableHttpClient {
         return {
           ok: false,
           outcome: { phase: 'before-response', networkCode },
-          failure: { kind: 'network', networkCode, description: request.description, cause: err },
+          failure: { kind: 'network', networkCode, description: request.description, cause: sanitizedCause(err) },
         };
       }
 
@@ -188,7 +171,7 @@ class AxiosHttpClient implements ClosableHttpClient {
       if (accepted && responseType === 'stream') {
         // The caller reads the body: the timeout ended with the headers, cancellation still applies.
         if (timer !== undefined) this.clock.clearTimeout(timer);
-        keepTimer = true;
+        callerOwnsStream = true;
         response.data.once('close', () => request.signal?.removeEventListener('abort', onCallerAbort));
         return {
           ok: true,
@@ -213,7 +196,7 @@ class AxiosHttpClient implements ClosableHttpClient {
         return {
           ok: false,
           outcome: { phase: 'mid-response', networkCode },
-          failure: { kind: 'network', networkCode, status, description: request.description, cause: err },
+          failure: { kind: 'network', networkCode, status, description: request.description, cause: sanitizedCause(err) },
         };
       }
 
@@ -250,8 +233,36 @@ class AxiosHttpClient implements ClosableHttpClient {
         },
       };
     } finally {
-      if (!keepTimer) cleanup();
+      if (!callerOwnsStream) cleanup();
     }
+  }
+}
+
+/**
+ * Retry limits of one logical request: throttling and transient failures share maxAttempts and maxElapsedMs;
+ * the solution-operation lock has its own growing waits and deadline.
+ */
+class RetryBudget {
+  private retries = 0;
+  private lockRetries = 0;
+  private firstLockAt: number | undefined;
+
+  constructor(private readonly options: RetryOptions, private readonly started: number, private readonly random: () => number) {}
+
+  /** The wait before the next attempt, or undefined when the limits say stop. */
+  nextWait(decision: RetryDecision, now: number): number | undefined {
+    if (decision.retryClass === 'lock') {
+      this.firstLockAt ??= now;
+      const delay = lockDelay(this.lockRetries, this.options, decision.retryAfterMs);
+      if (now + delay - this.firstLockAt > this.options.lockDeadlineMs) return undefined;
+      this.lockRetries++;
+      return delay;
+    }
+    if (this.retries + 1 >= this.options.maxAttempts) return undefined;
+    const delay = decision.retryAfterMs ?? backoffDelay(this.retries, this.options, this.random);
+    if (now + delay - this.started > this.options.maxElapsedMs) return undefined;
+    this.retries++;
+    return delay;
   }
 }
 
@@ -262,6 +273,19 @@ function flattenHeaders(headers: Record<string, unknown>): Record<string, string
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return flat;
+}
+
+/**
+ * The failure without axios' request config, which holds the Authorization header and form bodies with client
+ * secrets: an inspected or serialized error must not carry them.
+ */
+function sanitizedCause(err: unknown): Error {
+  const inner = (err as { cause?: unknown } | undefined)?.cause;
+  const source = inner instanceof Error ? inner : err instanceof Error ? err : new Error(String(err));
+  const clean = new Error(source.message);
+  const code = (source as { code?: unknown }).code ?? (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') Object.assign(clean, { code });
+  return clean;
 }
 
 function networkCodeOf(err: unknown, fallback = 'ENETWORK'): string {

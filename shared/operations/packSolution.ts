@@ -70,6 +70,7 @@ export async function packSolution(options: PackSolutionOptions, reporter: Repor
     ? `Version: ${version} (kept from Solution.xml).`
     : `Version: ${version} (Solution.xml has ${sourceVersion}; input '${options.version ?? ''}').`);
 
+  reporter.signal.throwIfAborted();
   const packed = await reporter.group(`Pack ${options.packageType === 'both' ? 'unmanaged and managed' : options.packageType}`, async () => {
     reporter.progress(10, 'Packing');
     const result = await packSolutionTree({
@@ -89,6 +90,7 @@ export async function packSolution(options: PackSolutionOptions, reporter: Repor
 
   let sourceVersionUpdated = false;
   if (options.updateSourceVersion && version !== sourceVersion) {
+    reporter.signal.throwIfAborted();
     await writeSourceVersion(info.manifestPath, version);
     reporter.info(`Wrote version ${version} into ${info.manifestPath}.`);
     sourceVersionUpdated = true;

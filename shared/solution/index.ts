@@ -12,3 +12,4 @@ export { parseXml, writeXml, XmlElement, XmlNode } from './xml';
 export * from './unpack';
 export * from './contents';
 export * from './settings';
+export * from './version-stamp';

@@ -69,25 +69,31 @@ function readProject(file: string): ProjectSettings {
   };
 }
 
+/** The pac project in `folder` (its .cdsproj and solution tree root), if there is exactly one; several is an error. */
+export function findSolutionProject(folder: string): { projectFile: string; solutionRoot: string; packageType?: PackageType; mapFile?: string } | undefined {
+  const projects = fs.readdirSync(folder).filter((n) => n.toLowerCase().endsWith('.cdsproj')).sort();
+  if (projects.length > 1) {
+    throw new UserError(`Folder '${folder}' holds several solution projects (${projects.join(', ')}).`, 'Point the task at a folder with one .cdsproj, or at the solution tree itself.');
+  }
+  if (projects.length === 0) return undefined;
+  const projectFile = path.join(folder, projects[0]);
+  const settings = readProject(projectFile);
+  return { projectFile, solutionRoot: path.resolve(folder, settings.rootPath), packageType: settings.packageType, mapFile: settings.mapFile };
+}
+
 /** Detects the layout and reads the manifest. Throws UserError explaining what was expected when it is not a solution folder. */
 export function inspectSolutionFolder(folder: string): SolutionFolderInfo {
   const abs = path.resolve(folder);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
     throw new UserError(`Solution folder '${folder}' does not exist or is not a folder.`);
   }
-  const projects = fs.readdirSync(abs).filter((n) => n.toLowerCase().endsWith('.cdsproj')).sort();
-  if (projects.length > 1) {
-    throw new UserError(`Folder '${folder}' holds several solution projects (${projects.join(', ')}).`, 'Point the task at a folder with one .cdsproj, or at the solution tree itself.');
-  }
+  const project = findSolutionProject(abs);
+  const projectFile = project?.projectFile;
   let layout: FolderLayout;
   let solutionRoot: string;
-  let project: ProjectSettings | undefined;
-  let projectFile: string | undefined;
-  if (projects.length === 1) {
-    projectFile = path.join(abs, projects[0]);
-    project = readProject(projectFile);
+  if (project) {
     layout = 'project';
-    solutionRoot = path.resolve(abs, project.rootPath);
+    solutionRoot = project.solutionRoot;
   } else if (findPathIgnoringCase(abs, 'Other/Solution.xml')) {
     layout = 'flat';
     solutionRoot = abs;

@@ -24,6 +24,8 @@ export interface MissingFile {
   referencedBy: string;
   /** Where a map rule pointed, when one matched but its target does not exist. */
   mappedTo?: string;
+  /** Extra explanation (e.g. a canvas app present only as source). */
+  note?: string;
 }
 
 export interface PlannedFile {
@@ -78,7 +80,16 @@ class Planner {
     if (own) this.consumed.add(own);
     if (mapped.file) { this.files.set(zipName, mapped.file); return; }
     if (own) { this.files.set(zipName, toNative(this.ctx.root, own)); return; }
-    this.missing.push({ path: treeRel, referencedBy, mappedTo: mapped.missingTarget });
+    this.missing.push({ path: treeRel, referencedBy, mappedTo: mapped.missingTarget, note: this.canvasSourceNote(treeRel) });
+  }
+
+  /** A canvas app kept only as source (pac --processCanvasApps) cannot be rebuilt here: say so. */
+  private canvasSourceNote(treeRel: string): string | undefined {
+    const m = /^CanvasApps\/(.+)_DocumentUri\.msapp$/i.exec(treeRel);
+    if (!m) return undefined;
+    const sources = [`CanvasApps/${m[1]}_DocumentUri_msapp_src/`, `CanvasApps/src/${m[1]}/`];
+    const found = sources.find((s) => this.ctx.index.under(s.slice(0, -1)).length > 0);
+    return found ? `only the canvas source folder ${found} exists; building an .msapp from source needs pac (pac canvas pack), so commit the .msapp or supply it through a map file` : undefined;
   }
 
   /** Picks the variant's file: `X_managed.xml` for managed packs when present. */
@@ -146,6 +157,11 @@ async function entities(p: Planner, emit: Emit): Promise<void> {
       const list = element('savedqueries');
       for (const view of views) list.children.push(...(await p.readWrapped(view, 'savedqueries')));
       childOrAppend(entity, 'SavedQueries').children.push(list);
+    }
+    const charts = p.filesIn(`${dir}/Visualizations`, '.xml');
+    if (charts.length > 0) {
+      const target = childOrAppend(entity, 'Visualizations');
+      for (const chart of charts) target.children.push(...(await p.readWrapped(chart, 'visualizations')));
     }
     const ribbonFile = p.ctx.index.resolve(`${dir}/RibbonDiff.xml`);
     if (ribbonFile) {

@@ -48,7 +48,7 @@ export class MissingContentError extends UserError {
 }
 
 function describeMissing(m: MissingFile): string {
-  return `  - ${m.path} (referenced by ${m.referencedBy}${m.mappedTo ? `; the map file points to ${m.mappedTo}, which does not exist` : ''})`;
+  return `  - ${m.path} (referenced by ${m.referencedBy}${m.mappedTo ? `; the map file points to ${m.mappedTo}, which does not exist` : ''}${m.note ? `; ${m.note}` : ''})`;
 }
 
 export function defaultZipName(uniqueName: string, version: string, managed: boolean): string {

@@ -98,6 +98,13 @@ function splitEntities(s: Splitter, sectionEl: XmlElement): void {
         }
       }
     }
+    const charts = childI(entity, 'Visualizations');
+    if (charts) {
+      for (const chart of s.takeChildren(charts)) {
+        const id = (textOf(childI(chart, 'savedqueryvisualizationid')) || 'chart').toLowerCase();
+        s.wrapped(`${dir}/Visualizations/${safeFileName(id)}.xml`, chart, 'visualizations');
+      }
+    }
     const ribbon = childI(entity, 'RibbonDiffXml');
     if (ribbon) {
       entity.children[entity.children.indexOf(ribbon)] = element(ribbon.name);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Logger, silentLogger, UserError } from '../core';
 import { compareOrdinal, listFiles, toNative } from './fs-walk';
-import { findPathIgnoringCase, inspectSolutionFolder } from './layout';
+import { findPathIgnoringCase, findSolutionProject } from './layout';
 import { ManagedFlag, setManifestManaged, SolutionManifest } from './manifest';
 import { isSourceOnlyPath, managedTwin, PASS_THROUGH_FOLDERS, SPLIT_FOLDERS } from './tree-sections';
 import { planUnpack, TreeFile } from './unpack-plan';
@@ -34,23 +34,14 @@ export interface UnpackResult {
 
 const TWIN_PATTERNS = [/^Entities\/[^/]+\/FormXml\//i, /^AppModules\/[^/]+\/AppModule\.xml$/i, /^AppModuleSiteMaps\/[^/]+\/AppModuleSiteMap\.xml$/i];
 
+/** A pac project unpacks into its SolutionRootPath, an existing `src/` tree into src/, anything else in place. */
 function targetRoot(folder: string): string {
   const abs = path.resolve(folder);
-  if (fs.existsSync(abs) && fs.readdirSync(abs).some((n) => n.toLowerCase().endsWith('.cdsproj'))) {
-    return inspectSolutionFolderRoot(abs);
-  }
+  if (!fs.existsSync(abs)) return abs;
+  const project = findSolutionProject(abs);
+  if (project) return project.solutionRoot;
   if (!findPathIgnoringCase(abs, 'Other') && findPathIgnoringCase(abs, 'src/Other/Solution.xml')) return path.join(abs, 'src');
   return abs;
-}
-
-function inspectSolutionFolderRoot(projectFolder: string): string {
-  try {
-    return inspectSolutionFolder(projectFolder).solutionRoot;
-  } catch (err) {
-    // A fresh project whose src/ is still empty: fall back to src/.
-    if (err instanceof UserError && /no Other\/Solution\.xml/.test(err.message)) return path.join(projectFolder, 'src');
-    throw err;
-  }
 }
 
 async function writeTreeFile(root: string, rel: string, file: TreeFile): Promise<void> {

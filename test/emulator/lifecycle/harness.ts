@@ -47,7 +47,7 @@ function send(method: string, url: string, token: string, body?: string | { file
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = undefined;
+        let parsed: unknown;
         try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, text });
       });

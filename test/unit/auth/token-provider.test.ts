@@ -108,6 +108,28 @@ describe('shared/auth token providers', () => {
       assert.equal(server.requests.length, 3);
     });
 
+    it('a caller that aborts stops waiting; the shared request still serves the others; failures are not cached', async () => {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      entra = (form, res) => void held.then(() => defaultEntra(form, res));
+      const provider = createTokenProvider(secretConfig(), { http });
+      const controller = new AbortController();
+      const aborted = provider.getToken(RESOURCE, { signal: controller.signal }).catch((e: unknown) => e);
+      const waiting = provider.getToken(RESOURCE);
+      await server.waitForRequests(1);
+      controller.abort(new Error('stop'));
+      assert.equal(((await aborted) as Error).message, 'stop');
+      release();
+      assert.equal(await waiting, `token-1-${RESOURCE}/.default`);
+      assert.equal(server.requests.length, 1);
+
+      entra = (_form, res) => reply(res, 400, { error: 'invalid_request', error_description: 'AADSTS900144: missing' });
+      const failing = createTokenProvider(secretConfig(), { http });
+      await assert.rejects(failing.getToken(RESOURCE), AuthError);
+      entra = defaultEntra;
+      assert.match(await failing.getToken(RESOURCE), /^token-/);
+    });
+
     it('two providers never share tokens', async () => {
       await createTokenProvider(secretConfig(), { http }).getToken(RESOURCE);
       await createTokenProvider(secretConfig(), { http }).getToken(RESOURCE);

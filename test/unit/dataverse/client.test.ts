@@ -114,6 +114,15 @@ describe('shared/dataverse client', () => {
     assert.equal(tokens.calls.filter((c) => c.forceRefresh).length, 1);
   });
 
+  it('follows absolute URLs of its environment only (the token never goes to another host)', async () => {
+    handler = (_req, res) => reply(res, 200, { value: [] });
+    const dv = client();
+    await dv.get(`${dv.apiBase}/solutions?$skiptoken=abc`);
+    assert.equal(server.requests[0].url, '/env/dev/api/data/v9.2/solutions?$skiptoken=abc');
+    assert.throws(() => dv.url('https://elsewhere.example.com/api/data/v9.2/solutions'), /Refusing to send the Dataverse token to https:\/\/elsewhere\.example\.com/);
+    assert.throws(() => dv.url(`${server.url}/env/devx/api`), /Refusing/);
+  });
+
   it('refuses a non-loopback http:// environment URL', () => {
     assert.throws(
       () => new DataverseClient({ environmentUrl: 'http://contoso.crm.dynamics.com', tokenProvider: tokens, http }),

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import type { Logger } from '../../../shared/core';
 import { createHttpClient, HttpError, redactUrl, type ClosableHttpClient } from '../../../shared/http';
 import { repoRoot } from '../../helpers/paths';
@@ -105,10 +106,18 @@ describe('shared/http transport', () => {
       const url = closed.url;
       await closed.close();
       client = createHttpClient({ productVersion: '1', retry: { maxAttempts: 1 } });
-      const err = await client.request({ method: 'GET', url: `${url}/x` }).catch((e: unknown) => e);
+      const err = await client.request({
+        method: 'POST',
+        url: `${url}/token`,
+        headers: { Authorization: 'Bearer b3arer-t0ken' },
+        body: new URLSearchParams({ client_secret: 'f0rm-s3cret' }),
+      }).catch((e: unknown) => e);
       assert.ok(err instanceof HttpError);
       assert.equal(err.kind, 'network');
       assert.equal(err.networkCode, 'ECONNREFUSED');
+      assert.match(err.message, /network error ECONNREFUSED \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+      const inspected = inspect(err, { depth: 20, showHidden: true });
+      assert.ok(!inspected.includes('b3arer-t0ken') && !inspected.includes('f0rm-s3cret'), 'the error keeps no request secrets');
     });
 
     it('acceptStatuses returns the response instead of throwing', async () => {

@@ -115,3 +115,21 @@ describe('operations packSolution', () => {
       'unexpanded pipeline variable');
   });
 });
+
+describe('operations packSolution cancellation', () => {
+  it('stops before writing anything when the task is already cancelled', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dvalm-op-cancel-'));
+    try {
+      const solution = writeSolutionFolder(dir, { layout: 'flat' });
+      const controller = new AbortController();
+      controller.abort(new UserError('The task was cancelled (SIGTERM).'));
+      await assert.rejects(
+        packSolution({ sourceFolder: solution.folder, packageType: 'both', outputFolder: path.join(dir, 'out'), updateSourceVersion: false },
+          createRecordingReporter(controller.signal)),
+        /cancelled \(SIGTERM\)/);
+      assert.ok(!fs.existsSync(path.join(dir, 'out')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

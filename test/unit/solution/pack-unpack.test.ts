@@ -70,6 +70,8 @@ describe('solution pack / unpack', () => {
       assert.match(solution, /<Managed>0<\/Managed>/);
       const custom = await zip.readText('customizations.xml');
       assert.match(custom, /<forms type="main">\s*<systemform>/);
+      assert.match(custom, /<Visualizations>\s*<visualization>\s*<savedqueryvisualizationid>/);
+      assert.doesNotMatch(custom, /<Entity xmlns:xsi/, 'the namespace is declared once, on the root');
       assert.match(custom, /<UnknownFutureSection attribute="kept">\s*<Item>preserved as is<\/Item>/);
       assert.match(custom, /<Description>Text with &lt;markup&gt; &amp; entities<\/Description>/);
     } finally {
@@ -129,6 +131,14 @@ describe('solution pack / unpack', () => {
     ]);
     assert.match(err.message, /referenced by CanvasApps\/cnt_projects_1a2b3\.meta\.xml/);
     assert.ok(!fs.existsSync(out), 'no output folder or partial zip');
+  });
+
+  it('explains a canvas app kept only as source', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    fs.rmSync(path.join(sample.solutionRoot, 'CanvasApps/cnt_projects_1a2b3_DocumentUri.msapp'));
+    const err = await rejectsWith(() => packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') }), /1 file\(s\)/);
+    assert.match(err.message, /only the canvas source folder CanvasApps\/src\/cnt_projects_1a2b3\/ exists/);
   });
 
   it('refuses an extracted zip folder and a folder that is not a solution, saying what is expected', async () => {

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { applyVersionPattern, compareVersions, isValidVersion, parseVersion } from '../../../shared/solution';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { applyVersionPattern, compareVersions, isValidVersion, parseVersion, stampFolderVersion, stampVersionText } from '../../../shared/solution';
+import { writeSampleSolutionFolder } from '../../fixtures/solution/sample-solution';
+import { TempDirs } from './helpers';
 
 describe('solution versions', () => {
   it('parses 2 to 4 numeric parts', () => {
@@ -41,5 +45,21 @@ describe('solution versions', () => {
     assert.throws(() => applyVersionPattern('1.0.0.0', '*.*.99999999999.0'), /larger than 2147483647/);
     assert.throws(() => applyVersionPattern('1.0.0.0', '*'), /Version pattern '\*' is invalid: it has 1 part/);
     assert.throws(() => applyVersionPattern('abc', '*.*'), /Source version 'abc'/);
+  });
+});
+
+describe('version stamping in a folder', () => {
+  const temp = new TempDirs();
+  afterEach(() => temp.cleanup());
+
+  it('changes only the <Version> text of Other/Solution.xml', async () => {
+    const sample = writeSampleSolutionFolder(temp.make(), { layout: 'project', eol: '\r\n' });
+    const file = path.join(sample.solutionRoot, 'Other', 'Solution.xml');
+    const before = fs.readFileSync(file, 'utf8');
+    const r = await stampFolderVersion(sample.folder, '4.5.6.7');
+    assert.deepEqual(r, { file, previous: '1.2.3.4', version: '4.5.6.7' });
+    assert.equal(fs.readFileSync(file, 'utf8'), before.replace('<Version>1.2.3.4</Version>', '<Version>4.5.6.7</Version>'));
+    await assert.rejects(stampFolderVersion(sample.folder, '4.5.x'), /part 3 \(build\) 'x'/);
+    assert.throws(() => stampVersionText('<ImportExportXml><SolutionManifest /></ImportExportXml>', '1.0'), /no <Version>/);
   });
 });
