@@ -47,6 +47,35 @@ async function folderStats(folder: string): Promise<{ bytes: number; largest: nu
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
+/**
+ * A scaled-up copy of a corpus folder: every table copied `copies` times under new names, plus `blobs` web
+ * resources of `blobMb` MB of random bytes each. Shows whether memory follows the solution's size.
+ */
+async function scaledCopy(source: string, target: string, copies: number, blobs: number, blobMb: number): Promise<void> {
+  fs.cpSync(source, target, { recursive: true });
+  fs.chmodSync(target, 0o755);
+  for (const f of await listFiles(target)) fs.chmodSync(path.join(target, f), 0o644);
+  const root = fs.existsSync(path.join(target, 'src', 'Other')) ? path.join(target, 'src') : target;
+  const entitiesDir = path.join(root, 'Entities');
+  const tables = fs.existsSync(entitiesDir) ? fs.readdirSync(entitiesDir) : [];
+  for (let c = 1; c <= copies; c++) {
+    for (const t of tables) {
+      const copy = path.join(entitiesDir, `${t}Copy${c}`);
+      fs.cpSync(path.join(entitiesDir, t), copy, { recursive: true });
+      const entityXml = path.join(copy, 'Entity.xml');
+      fs.writeFileSync(entityXml, fs.readFileSync(entityXml, 'utf8').replace(`>${t}</Name>`, `>${t}Copy${c}</Name>`));
+    }
+  }
+  for (let i = 0; i < blobs; i++) {
+    const id = `0000${i.toString(16).padStart(4, '0')}-0000-4000-8000-000000000000`;
+    const name = `bench_/blob${i}.bin`;
+    fs.mkdirSync(path.join(root, 'WebResources', 'bench_'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'WebResources', ...name.split('/')), Buffer.alloc(blobMb * 1024 * 1024, i + 1).map((_, j) => (j * 31 + i) & 0xff));
+    fs.writeFileSync(path.join(root, 'WebResources', ...`${name}.data.xml`.split('/')),
+      `<WebResource><WebResourceId>{${id}}</WebResourceId><Name>${name}</Name><WebResourceType>4</WebResourceType><FileName>/WebResources/bench_blob${i}bin${id.toUpperCase()}</FileName></WebResource>`);
+  }
+}
+
 async function main(): Promise<void> {
   const corpus = process.argv[2] ?? process.env.DATAVERSE_CORPUS ?? path.join(__dirname, '..', '..', 'shared', 'corpus');
   const unpacked = path.join(corpus, 'unpacked');
@@ -58,6 +87,19 @@ async function main(): Promise<void> {
   const stats = await Promise.all(folders.map(async (f) => ({ folder: f, ...(await folderStats(f)) })));
   stats.sort((a, b) => a.bytes - b.bytes);
   const picks = stats.length > 1 ? [stats[0], stats[stats.length - 1]] : stats;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-scaled-'));
+  try {
+    const largest = picks[picks.length - 1];
+    const scaled = path.join(scratch, `${path.basename(largest.folder)}-x5`);
+    await scaledCopy(largest.folder, scaled, 4, 20, 5);
+    picks.push({ folder: scaled, ...(await folderStats(scaled)) });
+    await report(picks);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function report(picks: Array<{ folder: string; bytes: number; largest: number; files: number }>): Promise<void> {
   // Default GC lets the heap grow before collecting; a capped old space shows the memory pack really keeps alive.
   for (const limit of [undefined, 48]) {
     for (const s of picks) {

@@ -23,6 +23,8 @@ export interface EmulatorInfo {
   /** A ready-made oidctoken URL (System.OidcRequestUri); any project/hub/plan/job ids are accepted. */
   oidcRequestUri: string;
   checkerResource: string;
+  /** Base URL of the Power Apps checker emulator (the API is under `${checkerUrl}/api/…`). */
+  checkerUrl: string;
   tokenLifetimeSeconds: number;
   limits: Limits;
 }
@@ -48,6 +50,7 @@ export function buildInfo(ctx: EmulatorContext): EmulatorInfo {
     devopsAccessToken: seed.devops.accessToken,
     oidcRequestUri: `${baseUrl}/devops/00000000-0000-4000-8000-0000000000a1/_apis/distributedtask/hubs/build/plans/00000000-0000-4000-8000-0000000000b2/jobs/00000000-0000-4000-8000-0000000000c3/oidctoken`,
     checkerResource: CHECKER_RESOURCE,
+    checkerUrl: `${baseUrl}/checker`,
     tokenLifetimeSeconds: ctx.tokens.lifetimeSeconds,
     limits: { ...ctx.limits.limits },
   };

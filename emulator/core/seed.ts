@@ -45,12 +45,21 @@ export interface Limits {
   paths: string[];
 }
 
+/** How the emulated Power Apps checker answers (emulator/README.md, "Power Apps checker"). */
+export interface CheckerSeed {
+  /** Status polls answered 202 (in progress) before the analysis is done. Default 2. */
+  statusPolls?: number;
+  /** Final status of every analysis; 'FinishedWithErrors' and 'Failed' are for testing error handling. Default 'Finished'. */
+  outcome?: 'Finished' | 'FinishedWithErrors' | 'Failed';
+}
+
 export interface Seed {
   tokenLifetimeSeconds?: number;
   tenants?: SeedTenant[];
   environments?: SeedEnvironment[];
   devops?: { accessToken: string };
   limits?: Partial<Limits>;
+  checker?: CheckerSeed;
 }
 
 /** A seed with every default applied. */
@@ -60,6 +69,7 @@ export interface ResolvedSeed {
   environments: (SeedEnvironment & { tenantId: string })[];
   devops: { accessToken: string };
   limits: Limits;
+  checker: Required<CheckerSeed>;
 }
 
 /** Fixed ids and secrets of the default seed, so people can script against an emulator started without one. */
@@ -103,7 +113,7 @@ export function defaultSeed(): Seed {
 /** A seed, fault or setting that cannot be used; the message names the key and what is expected. */
 export class ConfigError extends Error {}
 
-const SEED_KEYS = ['tokenLifetimeSeconds', 'tenants', 'environments', 'devops', 'limits'];
+const SEED_KEYS = ['tokenLifetimeSeconds', 'tenants', 'environments', 'devops', 'limits', 'checker'];
 
 /** Reads (when given a path), validates and completes a seed. Keys absent from the seed take the defaults. */
 export function loadSeed(seed: Seed | string | undefined): ResolvedSeed {
@@ -136,7 +146,22 @@ export function loadSeed(seed: Seed | string | undefined): ResolvedSeed {
     environments,
     devops: { accessToken },
     limits: mergeLimits({ ...DEFAULTS.limits }, raw.limits ?? {}, 'Seed: limits'),
+    checker: resolveCheckerSeed(raw.checker),
   };
+}
+
+const CHECKER_OUTCOMES = ['Finished', 'FinishedWithErrors', 'Failed'];
+
+function resolveCheckerSeed(checker: CheckerSeed | undefined): Required<CheckerSeed> {
+  if (checker === undefined) return { statusPolls: 2, outcome: 'Finished' };
+  if (typeof checker !== 'object' || checker === null || Array.isArray(checker)) throw new ConfigError('Seed: checker must be an object.');
+  const unknownKeys = Object.keys(checker).filter((k) => k !== 'statusPolls' && k !== 'outcome');
+  if (unknownKeys.length > 0) throw new ConfigError(`Seed: checker has unknown key(s) ${unknownKeys.join(', ')}; known: statusPolls, outcome.`);
+  const statusPolls = checker.statusPolls ?? 2;
+  if (!Number.isInteger(statusPolls) || statusPolls < 0) throw new ConfigError(`Seed: checker.statusPolls must be a whole number, 0 or more (got ${JSON.stringify(statusPolls)}).`);
+  const outcome = checker.outcome ?? 'Finished';
+  if (!CHECKER_OUTCOMES.includes(outcome)) throw new ConfigError(`Seed: checker.outcome must be one of ${CHECKER_OUTCOMES.join(', ')} (got ${JSON.stringify(outcome)}).`);
+  return { statusPolls, outcome };
 }
 
 /** Applies a partial limits object (seed or control API), validating each value. */

@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createDataverseModule } from '../dataverse';
+import { handleCheckerRequest, isCheckerPath, resetChecker } from '../checker';
 import { handleControlRequest, isControlPath, type ControlHooks } from '../control/controlApi';
 import { handleImdsRequest, IMDS_PATH } from '../entra/imds';
 import { handleOidcTokenRequest, isOidcTokenPath } from '../entra/devopsOidc';
@@ -122,6 +123,7 @@ function controlHooks(ctx: EmulatorContext): ControlHooks {
       ctx.log.clear();
       ctx.limits.clear({ ...ctx.seed.limits });
       ctx.tokens.lifetimeSeconds = ctx.seed.tokenLifetimeSeconds;
+      resetChecker(ctx);
       await ctx.dataverse.reset();
       for (const env of ctx.directory.environments) await ctx.dataverse.createEnvironment(env);
     },
@@ -235,9 +237,10 @@ async function route(rc: RequestContext): Promise<void> {
   if (rc.path === IMDS_PATH) return handleImdsRequest(rc);
   if (isOidcTokenPath(rc.path)) return handleOidcTokenRequest(rc);
   if (isDataversePath(rc.path)) return handleDataverseRequest(rc);
+  if (isCheckerPath(rc.path)) return handleCheckerRequest(rc);
   sendPlainJson(rc.res, 404, {
     error: 'not_found',
-    error_description: `Nothing is served at ${rc.path}. See emulator/README.md for the URL layout (/entra, /metadata/identity/oauth2/token, /devops, /env/<name>, /_emulator).`,
+    error_description: `Nothing is served at ${rc.path}. See emulator/README.md for the URL layout (/entra, /metadata/identity/oauth2/token, /devops, /env/<name>, /checker, /_emulator).`,
   });
 }
 

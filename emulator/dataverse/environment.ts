@@ -11,13 +11,16 @@ import { DataverseEnvironmentSeed } from './environmentSeed';
 import { LOCK_ERROR_CODE, lockMessage, ODataFailure, recordNotFound, solutionNotFound } from './errors';
 import { writeExportZip } from './exportZip';
 import { importJobData, type ImportOutcome } from './importLog';
-import { containsComponent, type EnvironmentView, type ImportOptions, type ImportPlan, outcomeOf, planImport } from './importRules';
-import type { ComponentRef, SolutionPackage } from './model';
+import {
+  containsComponent, type EnvironmentView, evaluateMissingDependencies, type ImportOptions, type ImportPlan, outcomeOf, planImport,
+} from './importRules';
+import type { ComponentRef, MissingDependency, SolutionPackage } from './model';
 import {
   type AsyncOperationRecord, type ConnectionRecord, type ConnectionReferenceRecord, type EnvVarDefinitionRecord, type EnvVarValueRecord,
   errorCodeNumber, type ImportJobRecord, type PublisherRecord, type SolutionHistoryRecord, type SolutionRecord, type WorkflowRecord,
 } from './records';
 import { InvalidSolutionFileError, readSolutionPackage } from './solutionPackage';
+import { parseVersion } from './version';
 
 /** Names the lock error uses for the operation holding or requesting the lock. */
 export type LockName = 'Import' | 'Export' | 'PublishAll' | 'Uninstall' | 'Upgrade';
@@ -34,13 +37,18 @@ export interface ImportStart {
   options: ImportOptions;
   /** Message name for the async operation (ImportSolutionAsync, StageAndUpgradeAsync), or undefined for sync calls. */
   asyncMessage?: string;
-  overwrite: boolean;
 }
 
 export interface StartedOperation {
   asyncOperationId?: string;
   /** Resolves when the operation has finished (successfully or not). */
   done: Promise<{ ok: boolean; code: string; message: string }>;
+}
+
+export interface SolutionEdit {
+  version?: string;
+  addComponents?: { type: string | number; schemaName?: string; id?: string }[];
+  removeComponents?: { type: string | number; schemaName?: string; id?: string }[];
 }
 
 export interface StagedUpload {
@@ -85,7 +93,7 @@ export class DataverseEnvironment implements EnvironmentView {
         solutionid: randomUUID(), uniqueName: fp.uniqueName, friendlyName: fp.friendlyName ?? fp.uniqueName, description: '',
         version: fp.version, managed: !['active', 'basic'].includes(fp.uniqueName.toLowerCase()), isVisible: !['active', 'basic', 'system'].includes(fp.uniqueName.toLowerCase()),
         publisher: MICROSOFT_PUBLISHER, components: [], componentsKnown: false, firstParty: true, missingDependencies: [],
-        installedOn, createdOn: installedOn, modifiedOn: installedOn, lastUpgradeDeleted: [],
+        installedOn, createdOn: installedOn, modifiedOn: installedOn, lastUpgradeDeleted: [], edits: { added: [], removed: [] },
       });
     }
     for (const c of this.config.connections) {
@@ -151,12 +159,17 @@ export class DataverseEnvironment implements EnvironmentView {
     return Math.round(this.config.timeScale * (2000 + (bytes / (1024 * 1024)) * 1000));
   }
 
-  /** Takes the solution-operation lock, or answers the lock error (429 + Retry-After) when another operation holds it. */
-  acquireLock(name: LockName, durationMs: number): () => void {
+  /** Answers the lock error (429 + Retry-After) when another solution operation is running. */
+  ensureLockFree(name: LockName): void {
     if (this.running) {
       const retryAfter = Math.max(1, Math.ceil((this.running.endsAt - Date.now()) / 1000));
       throw new ODataFailure(429, LOCK_ERROR_CODE, lockMessage(name, this.running.name), { 'Retry-After': String(retryAfter) });
     }
+  }
+
+  /** Takes the solution-operation lock (or throws the lock error); the returned function gives it back. */
+  acquireLock(name: LockName, durationMs: number): () => void {
+    this.ensureLockFree(name);
     const op: RunningOperation = { name, endsAt: Date.now() + durationMs };
     this.running = op;
     return () => { if (this.running === op) this.running = undefined; };
@@ -258,7 +271,7 @@ export class DataverseEnvironment implements EnvironmentView {
     };
     this.importJobs.set(job.importjobid, job);
     const history = this.startHistory(manifest.uniqueName, manifest.version, manifest.managed, 0,
-      !plan ? 1 : plan.mode === 'install' ? 1 : plan.mode === 'update' ? 3 : 2, start.overwrite, job.importjobid);
+      !plan ? 1 : plan.mode === 'install' ? 1 : plan.mode === 'update' ? 3 : 2, start.options.overwriteUnmanagedCustomizations, job.importjobid);
     const done = this.runOperation(releaseImport, durationMs, asyncOp, async () => {
       const stop = new Date();
       if (pkg && plan && !plan.failed) {
@@ -315,7 +328,7 @@ export class DataverseEnvironment implements EnvironmentView {
       version: m.version, managed: m.managed, isVisible: true, publisher: this.upsertPublisher(pkg), components, componentsKnown: true,
       firstParty: false, contentPath: filePath, package: pkg, missingDependencies: m.missingDependencies,
       installedOn: existing?.installedOn ?? now, createdOn: existing?.createdOn ?? now, modifiedOn: now,
-      upgradesSolution: plan.mode === 'holding' ? m.uniqueName : undefined, lastUpgradeDeleted: plan.deleted,
+      upgradesSolution: plan.mode === 'holding' ? m.uniqueName : undefined, lastUpgradeDeleted: plan.deleted, edits: { added: [], removed: [] },
     };
     this.solutionsByName.set(plan.targetName.toLowerCase(), record);
     if (!m.managed) {
@@ -382,7 +395,7 @@ export class DataverseEnvironment implements EnvironmentView {
   }
 
   // ---- StageSolution ---------------------------------------------------------------------------------
-  async stage(filePath: string, fileSize: number): Promise<{ upload: StagedUpload; missing: ReturnType<typeof planImport>['missing'] }> {
+  async stage(filePath: string, fileSize: number): Promise<{ upload: StagedUpload; missing: MissingDependency[] }> {
     let pkg: SolutionPackage;
     try {
       pkg = await readSolutionPackage(filePath);
@@ -393,8 +406,7 @@ export class DataverseEnvironment implements EnvironmentView {
     }
     const upload: StagedUpload = { id: randomUUID(), filePath, fileSize, pkg };
     this.stagedUploads.set(upload.id, upload);
-    const plan = planImport(pkg, this.seedImportOptions(), this);
-    return { upload, missing: plan.missing };
+    return { upload, missing: evaluateMissingDependencies(pkg, this) };
   }
 
   /** Takes a staged upload (StageSolutionUploadId) as the file of an import; the staged copy is used once. */
@@ -461,7 +473,7 @@ export class DataverseEnvironment implements EnvironmentView {
 
   async exportToFile(record: SolutionRecord, managed: boolean): Promise<{ filePath: string; size: number }> {
     const filePath = path.join(this.folder, `export-${randomUUID()}.zip`);
-    const size = await writeExportZip({ sourceZip: record.contentPath as string, outPath: filePath, version: record.version, managed });
+    const size = await writeExportZip({ sourceZip: record.contentPath as string, outPath: filePath, version: record.version, managed, edits: record.edits });
     this.recordHistory(record.uniqueName, record.version, managed, 2);
     return { filePath, size };
   }
@@ -483,6 +495,42 @@ export class DataverseEnvironment implements EnvironmentView {
       }
     });
     return { asyncOperationId: asyncOp.asyncoperationid, done, exportJobId };
+  }
+
+  // ---- a maker's edits (control API) -------------------------------------------------------------------
+  /**
+   * Simulates a maker working on an unmanaged solution: adds components (they become unmanaged customizations
+   * too), removes components from the solution (they stay in the environment, as in Dataverse), sets the
+   * version. The next export carries the changes.
+   */
+  editUnmanagedSolution(uniqueName: string, edit: SolutionEdit): SolutionRecord {
+    const record = this.solution(uniqueName);
+    if (!record || record.upgradesSolution) throw solutionNotFound(uniqueName);
+    if (record.managed || record.firstParty) {
+      throw new ODataFailure(400, '0x80048051', `The solution '${uniqueName}' is managed; only unmanaged solutions can be edited.`);
+    }
+    if (edit.version !== undefined && !parseVersion(edit.version)) {
+      throw new ODataFailure(400, '0x80040203', `'${edit.version}' is not a solution version: use two to four numbers, e.g. 1.2.0.0.`);
+    }
+    for (const raw of edit.addComponents ?? []) {
+      const c: ComponentRef = { type: String(raw.type).toLowerCase(), schemaName: raw.schemaName, id: raw.id };
+      if (!containsComponent(record.components, c)) record.components.push(c);
+      if (!containsComponent(this.unmanaged, c)) this.unmanaged.push(c);
+      record.edits.removed = record.edits.removed.filter((x) => !containsComponent([c], x));
+      record.edits.added.push(c);
+    }
+    for (const raw of edit.removeComponents ?? []) {
+      const c: ComponentRef = { type: String(raw.type).toLowerCase(), schemaName: raw.schemaName, id: raw.id };
+      if (!containsComponent(record.components, c)) {
+        throw new ODataFailure(404, '0x80040217', `The solution '${uniqueName}' has no component of type ${c.type} named '${c.schemaName ?? c.id}'.`);
+      }
+      record.components = record.components.filter((x) => !containsComponent([c], x));
+      record.edits.added = record.edits.added.filter((x) => !containsComponent([c], x));
+      record.edits.removed.push(c);
+    }
+    if (edit.version !== undefined) record.version = edit.version;
+    record.modifiedOn = new Date();
+    return record;
   }
 
   // ---- delete ----------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as yazl from 'yazl';
+import type { ComponentRef } from './model';
+import { normalizeIdent } from './model';
 import { decodeXmlText, openZip } from './zipFile';
 
 export interface ExportRequest {
@@ -12,6 +14,49 @@ export interface ExportRequest {
   outPath: string;
   version: string;
   managed: boolean;
+  /** A maker's changes since the stored file was imported. */
+  edits: { added: ComponentRef[]; removed: ComponentRef[] };
+}
+
+const escapeRegExp = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A pattern matching `v` in any letter case (element names in the same pattern stay case-sensitive). */
+const anyCase = (v: string) => [...v].map((ch) => (ch.toLowerCase() !== ch.toUpperCase() ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : escapeRegExp(ch))).join('');
+const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function refersTo(element: string, c: ComponentRef): boolean {
+  const type = /\stype="([^"]*)"/.exec(element)?.[1]?.toLowerCase();
+  if (type !== c.type) return false;
+  const schema = /\sschemaName="([^"]*)"/.exec(element)?.[1];
+  const id = /\sid="([^"]*)"/.exec(element)?.[1];
+  return (!!schema && !!c.schemaName && schema.toLowerCase() === c.schemaName.toLowerCase()) || (!!id && !!c.id && normalizeIdent(id) === normalizeIdent(c.id));
+}
+
+function applyRootComponentEdits(xml: string, edits: ExportRequest['edits']): string {
+  let out = xml.replace(/<RootComponent\s[^>]*\/>/g, (element) => (edits.removed.some((c) => refersTo(element, c)) ? '' : element));
+  const added = edits.added.map((c) => `<RootComponent type="${escapeXml(c.type)}"${c.schemaName ? ` schemaName="${escapeXml(c.schemaName)}"` : ''}` +
+    `${c.id ? ` id="{${normalizeIdent(c.id)}}"` : ''} behavior="0" />`).join('');
+  if (added) out = /<RootComponents\s*\/>/.test(out) ? out.replace(/<RootComponents\s*\/>/, `<RootComponents>${added}</RootComponents>`) : out.replace('</RootComponents>', `${added}</RootComponents>`);
+  return out;
+}
+
+/** Drops the definitions of removed components from customizations.xml (entities, web resources, flows, connection references). */
+function removeDefinitions(xml: string, removed: ComponentRef[]): string {
+  let out = xml;
+  for (const c of removed) {
+    const name = c.schemaName ? anyCase(c.schemaName) : undefined;
+    if (c.type === '1' && name) out = out.replace(new RegExp(`<Entity>\\s*<Name[^>]*>${name}</Name>[\\s\\S]*?</Entity>`), '');
+    if (c.type === '61' && name) out = out.replace(new RegExp(`<WebResource>(?:(?!</WebResource>)[\\s\\S])*?<Name>${name}</Name>[\\s\\S]*?</WebResource>`), '');
+    if (c.type === '29' && c.id) out = out.replace(new RegExp(`<Workflow WorkflowId="\\{?${anyCase(normalizeIdent(c.id))}\\}?"[\\s\\S]*?</Workflow>`), '');
+    if (c.type === 'connectionreference' && name) {
+      out = out.replace(new RegExp(`<connectionreference connectionreferencelogicalname="${name}"[\\s\\S]*?</connectionreference>`), '');
+    }
+  }
+  return out;
+}
+
+function isRemovedEnvVarFile(entry: string, removed: ComponentRef[]): boolean {
+  const m = /^environmentvariabledefinitions\/([^/]+)\//i.exec(entry);
+  return !!m && removed.some((c) => c.type === '380' && c.schemaName?.toLowerCase() === m[1].toLowerCase());
 }
 
 function rewriteManifest(xml: string, version: string, managed: boolean): string {
@@ -29,10 +74,14 @@ export async function writeExportZip(request: ExportRequest): Promise<number> {
   const source = await openZip(request.sourceZip);
   try {
     const out = new yazl.ZipFile();
+    const edited = request.edits.added.length + request.edits.removed.length > 0;
     for (const entry of source.entries) {
-      if (entry.name === 'solution.xml' || (entry.name === 'customizations.xml' && request.managed)) {
+      if (isRemovedEnvVarFile(entry.name, request.edits.removed)) continue;
+      if (entry.name === 'solution.xml' || (entry.name === 'customizations.xml' && (request.managed || edited))) {
         const text = decodeXmlText((await source.read(entry.name)) ?? Buffer.alloc(0));
-        const rewritten = entry.name === 'solution.xml' ? rewriteManifest(text, request.version, request.managed) : managedCustomizations(text);
+        const rewritten = entry.name === 'solution.xml'
+          ? applyRootComponentEdits(rewriteManifest(text, request.version, request.managed), request.edits)
+          : removeDefinitions(request.managed ? managedCustomizations(text) : text, request.edits.removed);
         out.addBuffer(Buffer.from(rewritten, 'utf8'), entry.name);
       } else {
         out.addReadStreamLazy(entry.name, (cb) => {

@@ -20,7 +20,7 @@ function bool(body: ActionBody, name: string): boolean {
   return body.values[name] === true;
 }
 
-async function importOptionsFrom(body: ActionBody, request: DataverseRequest, stageAndUpgrade: boolean): Promise<ImportOptions> {
+function importOptionsFrom(body: ActionBody, request: DataverseRequest, stageAndUpgrade: boolean): ImportOptions {
   return {
     holdingSolution: bool(body, 'HoldingSolution'),
     stageAndUpgrade,
@@ -31,18 +31,22 @@ async function importOptionsFrom(body: ActionBody, request: DataverseRequest, st
   };
 }
 
-/** The solution file of an import: the uploaded CustomizationFile, or a staged upload named in SolutionParameters. */
-function importFile(env: DataverseEnvironment, body: ActionBody, action: string): { path: string; size: number } {
+const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The solution file of an import: the staged upload named in SolutionParameters.StageSolutionUploadId when
+ * there is one (public clients send it together with CustomizationFile; the empty GUID means none),
+ * otherwise the uploaded CustomizationFile.
+ */
+async function importFile(env: DataverseEnvironment, body: ActionBody, action: string): Promise<{ path: string; size: number }> {
   const uploaded = body.binaries.CustomizationFile;
   const stagedId = (body.values.SolutionParameters as { StageSolutionUploadId?: string } | null | undefined)?.StageSolutionUploadId;
-  if (uploaded && stagedId) {
-    throw new ODataFailure(400, '0x80040203', `${action}: give either CustomizationFile or SolutionParameters.StageSolutionUploadId, not both.`);
-  }
-  if (uploaded) return uploaded;
-  if (stagedId) {
+  if (stagedId && stagedId !== EMPTY_GUID) {
     const staged = env.takeStagedUpload(stagedId);
+    if (uploaded) await fs.promises.rm(uploaded.path, { force: true });
     return { path: staged.filePath, size: staged.fileSize };
   }
+  if (uploaded) return uploaded;
   throw new ODataFailure(400, '0x80040203',
     `${action}: the solution file is missing. Send it as CustomizationFile (base64), or stage it with StageSolution and pass ` +
     'SolutionParameters.StageSolutionUploadId.');
@@ -57,7 +61,8 @@ async function handleImport(env: DataverseEnvironment, request: DataverseRequest
   const isAsync = action.endsWith('Async');
   let file: { path: string; size: number };
   try {
-    file = importFile(env, body, action);
+    env.ensureLockFree('Import'); // before a staged upload is taken, so a retry after 429 can still use it
+    file = await importFile(env, body, action);
   } catch (err) {
     await removeUploads(body);
     throw err;
@@ -66,8 +71,8 @@ async function handleImport(env: DataverseEnvironment, request: DataverseRequest
   let started;
   try {
     started = await env.startImport({
-      filePath: file.path, fileSize: file.size, importJobId, options: await importOptionsFrom(body, request, stageAndUpgrade),
-      asyncMessage: isAsync ? action : undefined, overwrite: bool(body, 'OverwriteUnmanagedCustomizations'),
+      filePath: file.path, fileSize: file.size, importJobId, options: importOptionsFrom(body, request, stageAndUpgrade),
+      asyncMessage: isAsync ? action : undefined,
     });
   } catch (err) {
     await fs.promises.rm(file.path, { force: true });

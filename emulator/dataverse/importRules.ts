@@ -131,7 +131,7 @@ function decideMode(pkg: SolutionPackage, options: ImportOptions, env: Environme
       `${attempting} mode. Import can only update solutions when the modes match. Uninstall the current package and try again.`);
   }
   const holding = env.solution(`${name}_Upgrade`);
-  if (holding && (options.holdingSolution || !options.stageAndUpgrade)) {
+  if (holding) {
     return fail(plan, PENDING_UPGRADE_CODE,
       `The solution ${name} has a pending upgrade (holding solution ${name}_Upgrade, version ${holding.version}). ` +
       `Apply it with DeleteAndPromote, or delete the holding solution, before importing ${name} again.`);
@@ -220,8 +220,7 @@ function decideFlows(pkg: SolutionPackage, options: ImportOptions, env: Environm
       const fromParams = plan.connectionIds.get(name.toLowerCase());
       return !fromParams && !env.boundConnection(name);
     });
-    const wantsOn = options.publishWorkflows || (pkg.manifest.managed && flow.requestedState === 1);
-    if (!wantsOn) continue;
+    if (!options.publishWorkflows) continue;
     if (unresolved.length === 0) {
       plan.activate.add(flow.workflowId);
       plan.components.push({ section: 'workflows', element: 'workflow', id: flow.workflowId, name: flow.name, result: 'success' });

@@ -6,8 +6,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DataverseModule, DataverseRequest, EnvironmentDescriptor } from '../core/contracts';
-import { DataverseEnvironment } from './environment';
+import type { DataverseControlRequest, DataverseModule, DataverseRequest, EnvironmentDescriptor } from '../core/contracts';
+import { handleControl } from './controlRoutes';
+import { DataverseEnvironment, type SolutionEdit } from './environment';
+import type { ComponentRef } from './model';
 import { readEnvironmentSeed } from './environmentSeed';
 import { ODataFailure } from './errors';
 import { route } from './handlers';
@@ -16,7 +18,15 @@ import { sendFailure } from './responses';
 export interface DataverseLifecycleModule extends DataverseModule {
   /** The live state of an environment (tests and the control API read it in-process). */
   environment(name: string): DataverseEnvironment | undefined;
+  /**
+   * A maker's work on an unmanaged solution (for the control API): add/remove components, set the version.
+   * Throws ODataFailure (404 unknown environment or solution, 400 managed solution or bad version).
+   */
+  editSolution(environment: string, uniqueName: string, edit: SolutionEdit): { uniqueName: string; version: string; components: ComponentRef[] };
 }
+
+export type { SolutionEdit };
+export { ODataFailure };
 
 export interface DataverseModuleOptions {
   /** Parent folder for solution files; default: a fresh folder under the OS temp dir. */
@@ -61,6 +71,13 @@ export function createDataverseModule(options: DataverseModuleOptions = {}): Dat
       }
     },
 
+    async control(request: DataverseControlRequest): Promise<boolean> {
+      const [name, ...rest] = request.path.split('/');
+      const env = environments.get((name ?? '').toLowerCase());
+      if (!env) return false;
+      return handleControl(env, rest.join('/'), request);
+    },
+
     async reset() {
       closeAll();
       const entries = await fs.promises.readdir(root);
@@ -73,5 +90,12 @@ export function createDataverseModule(options: DataverseModuleOptions = {}): Dat
     },
 
     environment: (name: string) => environments.get(name.toLowerCase()),
+
+    editSolution(environment, uniqueName, edit) {
+      const env = environments.get(environment.toLowerCase());
+      if (!env) throw new ODataFailure(404, '0x80040217', `Environment '${environment}' does not exist on this emulator.`);
+      const record = env.editUnmanagedSolution(uniqueName, edit);
+      return { uniqueName: record.uniqueName, version: record.version, components: record.components };
+    },
   };
 }

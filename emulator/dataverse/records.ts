@@ -34,6 +34,8 @@ export interface SolutionRecord {
   upgradesSolution?: string;
   /** Components removed by the last upgrade of this solution. */
   lastUpgradeDeleted: ComponentRef[];
+  /** A maker's edits since the stored file was imported (control API); export applies them. */
+  edits: { added: ComponentRef[]; removed: ComponentRef[] };
 }
 
 export interface AsyncOperationRecord {

@@ -33,6 +33,8 @@ export interface CheckerClientOptions {
   resource?: string;
   /** Correlation id source (tests); default random UUIDs. */
   newCorrelationId?: () => string;
+  /** Per-attempt timeout of an upload (up to 30 MB from a slow agent); default 10 min, 0 = the transport's setting. */
+  uploadTimeoutMs?: number;
 }
 
 export interface CheckerRule {
@@ -131,6 +133,7 @@ export class CheckerClient {
   private readonly clock: Clock;
   private readonly resource: string;
   private readonly newCorrelationId: () => string;
+  private readonly uploadTimeoutMs: number | undefined;
 
   constructor(options: CheckerClientOptions) {
     const parsed = assertSecureUrl(options.checkerUrl, 'checker URL');
@@ -143,6 +146,7 @@ export class CheckerClient {
     this.clock = options.clock ?? systemClock;
     this.resource = options.resource ?? CHECKER_RESOURCE;
     this.newCorrelationId = options.newCorrelationId ?? randomUUID;
+    this.uploadTimeoutMs = options.uploadTimeoutMs === 0 ? undefined : options.uploadTimeoutMs ?? 600_000;
   }
 
   async listRulesets(signal?: AbortSignal): Promise<Ruleset[]> {
@@ -176,7 +180,7 @@ export class CheckerClient {
       body: multipart.body,
       // Repeating an upload only stores another copy, so transient failures may be retried.
       idempotent: true,
-      timeoutMs: 600_000,
+      timeoutMs: this.uploadTimeoutMs,
     });
     const uris = Array.isArray(response.data) ? response.data.filter((u): u is string => typeof u === 'string') : [];
     if (uris.length === 0) {
@@ -213,6 +217,7 @@ export class CheckerClient {
     const response = await this.call<unknown>('status check', 'GET', statusUrl, { correlationId, signal });
     const body = isRecord(response.data) ? (response.data as unknown as AnalysisStatus) : { status: '' };
     const status = typeof body.status === 'string' ? body.status : '';
+    // 200 means done (§9.7) even if a body without `status` came with it; 202 always means still running.
     return { done: response.status === 200 && status !== 'InProgress', body: { ...body, status: status || (response.status === 200 ? 'Finished' : 'InProgress') } };
   }
 
@@ -414,7 +419,7 @@ export class CheckerClient {
         'Nothing needs cleaning up: the analysis ends on its own.', true);
     }
     return new CheckerWaitError(
-      `The checker analysis did not finish within ${Math.round(maxWaitMs / 60_000)} min (last status ${last.status}${progress}); the service is still running it. ${where}`,
+      `The checker analysis did not finish within ${formatDuration(maxWaitMs)} (last status ${last.status}${progress}); the service is still running it. ${where}`,
       'Allow a longer wait, or run the check again later.', false);
   }
 }
@@ -442,6 +447,10 @@ function uploadSize(file: string): number {
       'Make the solution smaller (for example, move large web resources or data out of it) or check its parts separately.');
   }
   return size;
+}
+
+function formatDuration(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
 function formatBytes(bytes: number): string {

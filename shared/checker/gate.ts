@@ -54,7 +54,7 @@ export function severityKey(severity: Severity): SeverityKey {
 
 export function evaluateGate(counts: SeverityCounts, policy: GatePolicy, analysis?: AnalysisOutcome): GateResult {
   validatePolicy(policy);
-  const limits = {} as Record<Severity, number | undefined>;
+  const limits: Record<Severity, number | undefined> = { Critical: undefined, High: undefined, Medium: undefined, Low: undefined, Informational: undefined };
   const sources = {} as Record<Severity, GateBreach['source']>;
   for (const severity of SEVERITIES) {
     const own = policy.maxPerSeverity?.[severityKey(severity)];

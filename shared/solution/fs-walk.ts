@@ -44,3 +44,26 @@ export class FileIndex {
     return this.files.filter((f) => f.toLowerCase().startsWith(p));
   }
 }
+
+let readBuffer = Buffer.alloc(64 * 1024);
+
+/**
+ * Reads a UTF-8 text file through one reused buffer (synchronously, so calls cannot interleave). Pack reads
+ * thousands of component files; fresh Buffers per file would pile up outside the JS heap until the next GC.
+ */
+export function readTextFile(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > readBuffer.length) readBuffer = Buffer.alloc(Math.max(size, readBuffer.length * 2));
+    let read = 0;
+    while (read < size) {
+      const n = fs.readSync(fd, readBuffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return readBuffer.toString('utf8', 0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

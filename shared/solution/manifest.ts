@@ -1,6 +1,6 @@
 /** solution.xml (zip) / Other/Solution.xml (folder): the solution manifest. */
 import { UserError } from '../core';
-import { attr, child, childElements, childI, childText, element, setText, textOf, XmlElement } from './xml';
+import { attr, child, childElements, childI, childText, element, setText, XmlElement } from './xml';
 import { parseVersion } from './versions';
 
 export interface LocalizedName {
@@ -106,8 +106,4 @@ export function setManifestVersion(root: XmlElement, version: string): void {
 
 export function setManifestManaged(root: XmlElement, managed: ManagedFlag): void {
   setManifestChild(root, 'Managed', String(managed), 'Version');
-}
-
-export function manifestVersionText(root: XmlElement): string {
-  return textOf(child(manifestElement(root, 'solution manifest'), 'Version'));
 }

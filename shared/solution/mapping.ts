@@ -1,7 +1,8 @@
 /**
  * SolutionPackager map files (`<Mapping>` with `FileToFile`, `FileToPath`, `Folder`): content built elsewhere
  * replaces files of the solution tree. `map` is relative to the solution tree (a bare file name matches that
- * name anywhere), `to` is relative to the solution tree too; Windows `..\` paths and `*` / `**` wildcards work.
+ * name anywhere), `to` is relative to the solution tree too (or absolute); Windows `..\` paths, `*` / `**`
+ * wildcards and `%VARIABLE%` environment references work, as documented for SolutionPackager /map.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -78,37 +79,61 @@ export class MapResolver {
     return files;
   }
 
-  /** Resolves a solution-tree path (forward slashes) through the rules; the first matching rule wins. */
+  /**
+   * Resolves a solution-tree path. Every matching rule is tried in file order and the first whose target exists
+   * wins; when rules match but none of their targets exists, the file is missing (SolutionPackager does not fall
+   * back to the tree's own copy then).
+   */
   async resolve(rel: string): Promise<MapResolution> {
+    let first: MapResolution | undefined;
     for (const rule of this.rules) {
-      if (rule.kind === 'Folder') {
-        const prefix = rule.map.toLowerCase() + '/';
-        if (!rel.toLowerCase().startsWith(prefix)) continue;
-        const target = path.resolve(this.solutionRoot, rule.to, rel.slice(prefix.length));
-        return fs.existsSync(target) ? { file: target, rule } : { rule, missingTarget: target };
-      }
-      if (!matchesMap(rule.map, rel)) continue;
-      if (rule.kind === 'FileToFile') {
-        const target = path.resolve(this.solutionRoot, rule.to);
-        return fs.existsSync(target) ? { file: target, rule } : { rule, missingTarget: target };
-      }
-      // FileToPath: a file of the same name in `to` (a folder; a trailing ** searches its subfolders too).
-      const recursive = /(^|\/)\*\*$/.test(rule.to);
-      const base = path.resolve(this.solutionRoot, recursive ? rule.to.replace(/\/?\*\*$/, '') || '.' : rule.to);
-      const name = path.posix.basename(rel).toLowerCase();
-      const candidates = recursive
-        ? (await this.filesUnder(base)).filter((f) => path.posix.basename(f).toLowerCase() === name)
-        : (fs.existsSync(base) ? fs.readdirSync(base).filter((f) => f.toLowerCase() === name) : []);
-      if (candidates.length > 0) {
-        // Prefer the candidate whose folder path matches the tail of the solution path most closely.
-        const relDir = path.posix.dirname(rel).toLowerCase();
-        const best = [...candidates].sort((a, b) => score(b, relDir) - score(a, relDir))[0];
-        return { file: path.join(base, ...best.split('/')), rule };
-      }
-      return { rule, missingTarget: path.join(base, path.posix.basename(rel)) };
+      const target = await this.target(rule, rel);
+      if (target === undefined) continue;
+      if (target.file) return target;
+      first ??= target;
     }
-    return {};
+    return first ?? {};
   }
+
+  private async target(rule: MapRule, rel: string): Promise<MapResolution | undefined> {
+    const to = expandEnvironment(rule.to);
+    if (rule.kind === 'Folder') {
+      const prefix = expandEnvironment(rule.map).toLowerCase() + '/';
+      if (!rel.toLowerCase().startsWith(prefix)) return undefined;
+      const target = path.resolve(this.solutionRoot, to, rel.slice(prefix.length));
+      return fs.existsSync(target) ? { file: target, rule } : { rule, missingTarget: target };
+    }
+    if (!matchesMap(expandEnvironment(rule.map), rel)) return undefined;
+    if (rule.kind === 'FileToFile') {
+      const wildcard = to.indexOf('**');
+      if (wildcard < 0) {
+        const target = path.resolve(this.solutionRoot, to);
+        return fs.existsSync(target) ? { file: target, rule } : { rule, missingTarget: target };
+      }
+      // `..\bin\**\x.dll`: x.dll anywhere under ..\bin.
+      const base = path.resolve(this.solutionRoot, to.slice(0, wildcard) || '.');
+      const tail = to.slice(wildcard + 2).replace(/^\//, '').toLowerCase();
+      const found = (await this.filesUnder(base)).find((f) => f.toLowerCase() === tail || f.toLowerCase().endsWith(`/${tail}`));
+      return found ? { file: path.join(base, ...found.split('/')), rule } : { rule, missingTarget: path.join(base, '**', tail) };
+    }
+    // FileToPath: a file of the same name in `to` (a folder; a trailing ** searches its subfolders too).
+    const recursive = /(^|\/)\*\*$/.test(to);
+    const base = path.resolve(this.solutionRoot, recursive ? to.replace(/\/?\*\*$/, '') || '.' : to);
+    const name = path.posix.basename(rel).toLowerCase();
+    const candidates = recursive
+      ? (await this.filesUnder(base)).filter((f) => path.posix.basename(f).toLowerCase() === name)
+      : (fs.existsSync(base) ? fs.readdirSync(base).filter((f) => f.toLowerCase() === name) : []);
+    if (candidates.length === 0) return { rule, missingTarget: path.join(base, path.posix.basename(rel)) };
+    // Prefer the candidate whose folder path matches the tail of the solution path most closely.
+    const relDir = path.posix.dirname(rel).toLowerCase();
+    const best = [...candidates].sort((a, b) => score(b, relDir) - score(a, relDir) || (a < b ? -1 : 1))[0];
+    return { file: path.join(base, ...best.split('/')), rule };
+  }
+}
+
+/** `%NAME%` in map paths is replaced by the environment variable (left as is when unset). */
+function expandEnvironment(value: string): string {
+  return value.replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (m, name: string) => process.env[name] ?? m);
 }
 
 function score(candidate: string, relDir: string): number {

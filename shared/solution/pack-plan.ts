@@ -8,11 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '../core';
-import { FileIndex, compareOrdinal, toNative } from './fs-walk';
+import { FileIndex, compareOrdinal, readTextFile, toNative } from './fs-walk';
 import { MapResolver } from './mapping';
 import { attr, childElements, childI, element, isElement, openTag, parseXml, serializeElement, textOf, XmlElement } from './xml';
 import {
-  baseName, isManagedTwin, isSourceOnlyPath, isSplitFolder, managedTwin, section, webResourceZipName, XSI_NAMESPACE, zipPathOf,
+  baseName, isManagedTwin, isPassThroughFolder, isSourceOnlyPath, isSplitFolder, managedTwin, section, webResourceZipName, XSI_NAMESPACE, zipPathOf,
 } from './tree-sections';
 
 export type Variant = 'unmanaged' | 'managed';
@@ -62,7 +62,7 @@ class Planner {
   /** Reads a component file; the xsi namespace SolutionPackager repeats on each file's root is declared once on customizations.xml. */
   async readXml(rel: string): Promise<XmlElement> {
     this.consumed.add(rel);
-    const root = parseXml(await fs.promises.readFile(toNative(this.ctx.root, rel), 'utf8'), rel);
+    const root = parseXml(readTextFile(toNative(this.ctx.root, rel)), rel);
     root.attrs = root.attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE));
     return root;
   }
@@ -79,7 +79,7 @@ class Planner {
     const own = this.ctx.index.resolve(treeRel);
     if (own) this.consumed.add(own);
     if (mapped.file) { this.files.set(zipName, mapped.file); return; }
-    if (own) { this.files.set(zipName, toNative(this.ctx.root, own)); return; }
+    if (own && !mapped.rule) { this.files.set(zipName, toNative(this.ctx.root, own)); return; }
     this.missing.push({ path: treeRel, referencedBy, mappedTo: mapped.missingTarget, note: this.canvasSourceNote(treeRel) });
   }
 
@@ -307,12 +307,17 @@ function producerFor(sectionName: string) {
   return PRODUCERS.find(([name]) => name.toLowerCase() === sectionName.toLowerCase())?.[1];
 }
 
+/** Component folders pack does not split (environment variables, custom APIs, bots, …) travel unchanged. */
 async function addPassThrough(p: Planner): Promise<void> {
+  const unknown = new Map<string, number>();
   for (const f of p.ctx.index.files) {
     const slash = f.indexOf('/');
     if (slash < 0 || f.startsWith('.') || isSplitFolder(f.slice(0, slash))) continue;
+    const top = f.slice(0, slash);
+    if (!isPassThroughFolder(top)) unknown.set(top, (unknown.get(top) ?? 0) + 1);
     await p.addContent(f, f, f);
   }
+  for (const [top, n] of unknown) p.ctx.logger.info(`pack: folder '${top}/' is not a known component folder; its ${n} file(s) are packed unchanged at the same path.`);
 }
 
 async function readSkeleton(ctx: TreeContext): Promise<XmlElement | undefined> {

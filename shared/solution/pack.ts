@@ -15,7 +15,7 @@ import { parseVersion } from './versions';
 export interface PackOptions {
   /** A pac project folder (*.cdsproj), a folder with src/, or the solution tree itself (holding Other/). */
   folder: string;
-  /** Default: the cdsproj's SolutionPackageType, else Both when Other/Solution.xml says <Managed>2, else Unmanaged. */
+  /** Default: the cdsproj's SolutionPackageType, else Unmanaged (SolutionPackager's default, even for a Both folder). */
   packageType?: PackageType;
   /** Explicit output paths; otherwise `<outputFolder>/<UniqueName>_<version>[_managed].zip`. */
   unmanagedZipPath?: string;
@@ -55,10 +55,9 @@ export function defaultZipName(uniqueName: string, version: string, managed: boo
   return `${uniqueName}_${version.replace(/\./g, '_')}${managed ? '_managed' : ''}.zip`;
 }
 
+/** As SolutionPackager: the requested type, else the cdsproj's, else Unmanaged (also for a Both folder). */
 function resolvePackageType(info: SolutionFolderInfo, requested?: PackageType): PackageType {
-  if (requested) return requested;
-  if (info.projectPackageType) return info.projectPackageType;
-  return info.manifest.managed === 2 ? 'Both' : info.manifest.managed === 1 ? 'Managed' : 'Unmanaged';
+  return requested ?? info.projectPackageType ?? 'Unmanaged';
 }
 
 function solutionFor(base: XmlElement, variant: Variant, version?: string): Buffer {
@@ -79,6 +78,17 @@ async function writeCustomizationsFile(ctx: TreeContext, plan: PackPlan, file: s
   await done;
 }
 
+async function writePackage(ctx: TreeContext, plan: PackPlan, target: string, solution: Buffer): Promise<void> {
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  const customizationsFile = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.customizations.tmp`);
+  try {
+    await writeCustomizationsFile(ctx, plan, customizationsFile);
+    await writeZip(target, zipEntries(plan, customizationsFile, solution));
+  } finally {
+    await fs.promises.rm(customizationsFile, { force: true });
+  }
+}
+
 function zipEntries(plan: PackPlan, customizationsFile: string, solution: Buffer): ZipWriteEntry[] {
   const entries: ZipWriteEntry[] = [
     { name: 'customizations.xml', source: { kind: 'file', path: customizationsFile } },
@@ -97,8 +107,7 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   const logger = options.logger ?? silentLogger;
   const info = inspectSolutionFolder(options.folder);
   const packageType = resolvePackageType(info, options.packageType);
-  if (options.version) parseVersion(options.version, 'Version to stamp');
-  const version = options.version ? parseVersion(options.version).text : info.manifest.version;
+  const version = options.version ? parseVersion(options.version, 'Version to stamp').text : info.manifest.version;
   const mapFile = options.mapFile ? path.resolve(options.mapFile) : info.projectMapFile;
   const ctx: TreeContext = {
     root: info.solutionRoot,
@@ -117,22 +126,28 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   if (missing.length > 0) throw new MissingContentError(missing, info.solutionRoot);
 
   const outputFolder = options.outputFolder ?? process.cwd();
-  const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
-  for (const plan of plans) {
+  const targets = plans.map((plan) => {
     const managed = plan.variant === 'managed';
-    const target = path.resolve((managed ? options.managedZipPath : options.unmanagedZipPath) ?? path.join(outputFolder, defaultZipName(info.manifest.uniqueName, version, managed)));
-    await fs.promises.mkdir(path.dirname(target), { recursive: true });
-    const customizationsFile = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.customizations.tmp`);
-    try {
-      await writeCustomizationsFile(ctx, plan, customizationsFile);
-      const entries = zipEntries(plan, customizationsFile, solutionFor(solutionBase, plan.variant, options.version));
-      await writeZip(target, entries);
-      logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${target} (${entries.length} entries).`);
-    } finally {
-      await fs.promises.rm(customizationsFile, { force: true });
+    return path.resolve((managed ? options.managedZipPath : options.unmanagedZipPath) ?? path.join(outputFolder, defaultZipName(info.manifest.uniqueName, version, managed)));
+  });
+  if (targets.length === 2 && targets[0] === targets[1]) {
+    throw new UserError(`The unmanaged and the managed zip would both be written to '${targets[0]}'.`, 'Give them different paths.');
+  }
+  const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
+  const written: string[] = [];
+  try {
+    for (const [i, plan] of plans.entries()) {
+      const target = targets[i];
+      await writePackage(ctx, plan, target, solutionFor(solutionBase, plan.variant, options.version));
+      written.push(target);
+      logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${target}.`);
+      if (plan.variant === 'managed') result.managedZipPath = target; else result.unmanagedZipPath = target;
+      for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
     }
-    if (managed) result.managedZipPath = target; else result.unmanagedZipPath = target;
-    for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
+  } catch (err) {
+    // Both zips or neither: a half-finished Both pack must not leave one zip behind.
+    for (const f of written) await fs.promises.rm(f, { force: true });
+    throw err;
   }
   for (const w of result.warnings) logger.warn(w);
   return result;

@@ -3,6 +3,7 @@
  * { "EnvironmentVariables": [{ "SchemaName", "Value" }], "ConnectionReferences": [{ "LogicalName", "ConnectionId", "ConnectorId" }] }.
  * Reading is BOM-tolerant and case-insensitive on keys; unknown keys are reported, never fatal.
  */
+import * as fs from 'node:fs';
 import { UserError } from '../core';
 import { stripBom } from './xml';
 import { SolutionContents } from './contents';
@@ -92,6 +93,11 @@ export function parseDeploymentSettings(text: string, what = 'deployment setting
     return { logicalName, connectionId, connectorId: connectorId || undefined };
   });
   return { environmentVariables, connectionReferences, unknownKeys };
+}
+
+export async function readDeploymentSettingsFile(file: string): Promise<DeploymentSettings> {
+  if (!fs.existsSync(file)) throw new UserError(`Deployment settings file '${file}' does not exist.`);
+  return parseDeploymentSettings(await fs.promises.readFile(file, 'utf8'), `Deployment settings '${file}'`);
 }
 
 export interface GenerateSettingsOptions {

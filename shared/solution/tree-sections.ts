@@ -18,6 +18,10 @@ export const PASS_THROUGH_FOLDERS = [
   'environmentvariabledefinitions', 'customapis', 'appactions', 'pluginpackages', 'bots', 'botcomponents', 'Assets',
 ];
 
+export function isPassThroughFolder(top: string): boolean {
+  return PASS_THROUGH_FOLDERS.some((f) => f.toLowerCase() === top.toLowerCase());
+}
+
 export function isSplitFolder(top: string): boolean {
   return SPLIT_FOLDERS.some((f) => f.toLowerCase() === top.toLowerCase());
 }

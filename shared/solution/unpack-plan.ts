@@ -24,10 +24,12 @@ function safeFileName(name: string): string {
   return name.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').replace(/[. ]+$/, '') || '_';
 }
 
-function safeRelPath(rel: string, what: string): string {
+/** Paths derived from metadata (web resource names, file references) must stay inside the tree. */
+function safeRelPath(raw: string, what: string): string {
+  const rel = raw.replace(/\\/g, '/');
   const parts = rel.split('/');
-  if (parts.some((p) => p === '..' || p === '') || /^[a-zA-Z]:/.test(rel)) {
-    throw new UserError(`${what}: the path '${rel}' is not a safe relative path.`, 'The solution metadata may be corrupt or crafted.');
+  if (parts.some((p) => p === '..' || p === '.' || p === '') || /^[a-zA-Z]:/.test(rel) || rel.includes('\0')) {
+    throw new UserError(`${what}: the path '${raw}' is not a safe relative path.`, 'The solution metadata may be corrupt or crafted.');
   }
   return rel;
 }
@@ -36,9 +38,9 @@ function safeRelPath(rel: string, what: string): string {
  * SolutionPackager 9.x declares the xsi namespace on the root of every split file (not on AppModule.xml) and wraps
  * forms in <forms> and views in <savedqueries>; 8.x does neither. The manifest's SolutionPackageVersion tells which.
  */
-export type TreeStyle = 'v8' | 'v9';
+type TreeStyle = 'v8' | 'v9';
 
-export function treeStyleOf(solution: XmlElement): TreeStyle {
+function treeStyleOf(solution: XmlElement): TreeStyle {
   const version = attr(solution, 'SolutionPackageVersion') ?? attr(solution, 'version') ?? '9';
   return Number(version.split('.')[0]) >= 9 ? 'v9' : 'v8';
 }

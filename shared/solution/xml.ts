@@ -48,7 +48,13 @@ export function parseXml(text: string, what: string): XmlElement {
   if (valid !== true) {
     throw new UserError(`${what} is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col}).`);
   }
-  const raw = parser.parse(body) as RawNode[];
+  let raw: RawNode[];
+  try {
+    raw = parser.parse(body) as RawNode[];
+  } catch (err) {
+    // fast-xml-parser refuses names such as __proto__ and nesting deeper than 100 levels.
+    throw new UserError(`${what} was refused: ${err instanceof Error ? err.message : String(err)}.`, 'Check that the file is really a Dataverse solution file.');
+  }
   const roots = convert(raw).filter(isElement);
   if (roots.length !== 1) throw new UserError(`${what} must have exactly one root element, found ${roots.length}.`);
   return roots[0];

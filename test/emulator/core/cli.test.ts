@@ -6,7 +6,7 @@ import { repoRoot } from '../../helpers/paths';
 describe('emulator core: npm run emulator (scripts/emulator.ts)', () => {
   it('prints "Emulator listening on <url>" first, serves, and stops on SIGTERM', async () => {
     const root = repoRoot();
-    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['scripts/emulator.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'scripts/emulator.ts', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let output = '';
       const firstLine = await new Promise<string>((resolve, reject) => {

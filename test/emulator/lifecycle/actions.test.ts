@@ -74,6 +74,20 @@ describe('emulator lifecycle: actions', () => {
       assert.match((job.body as { data: string }).data, /<result result="failure" errorcode="0x[0-9a-f]{8}" errortext="[^"]*later version/);
     });
 
+    it('RetrieveFormattedImportJobResults returns the Excel-XML workbook of a job; an unknown job is a 404', async () => {
+      const client = await h.env('a');
+      const body = await importBody({ uniqueName: 'Formatted', version: '1.0', managed: false, entities: ['cts_F'] });
+      assert.equal((await client.post('ImportSolution', body)).status, 204);
+      const res = await client.get(`RetrieveFormattedImportJobResults(ImportJobId=@j)?@j=${body.ImportJobId as string}`);
+      assert.equal(res.status, 200, res.text);
+      const xml = (res.body as { FormattedResults: string }).FormattedResults;
+      assert.match(xml, /^<\?xml version="1\.0"\?><\?mso-application progid="Excel\.Sheet"\?><Workbook /);
+      assert.match(xml, /<Data ss:Type="String">Formatted<\/Data>/);
+      assert.match(xml, /name="ItemType"><Data ss:Type="String">Entity<\/Data>/);
+      assert.equal((await client.get(`RetrieveFormattedImportJobResults(ImportJobId=${randomUUID()})`)).status, 404);
+      assert.equal((await client.get('RetrieveFormattedImportJobResults(ImportJobId=not-a-guid)')).status, 400);
+    });
+
     it('refuses an ImportJobId that was already used', async () => {
       const client = await h.env('a');
       const body = await importBody({ uniqueName: 'ReuseJob', version: '1.0', managed: false });
@@ -340,8 +354,26 @@ describe('emulator lifecycle: actions', () => {
       assert.equal((await solutionRow(client, 'Staged')).version, '2.0');
       const reused = await client.post('ImportSolutionAsync', { OverwriteUnmanagedCustomizations: false, PublishWorkflows: false, SolutionParameters: { StageSolutionUploadId: results.StageSolutionUploadId } });
       assert.equal(reused.status, 404);
+      const docsSample = await importAsyncAndWait(client, await importBody({ uniqueName: 'Staged', version: '2.1', managed: true, entities: ['cts_A'] },
+        { SolutionParameters: { StageSolutionUploadId: '00000000-0000-0000-0000-000000000000' } }));
+      assert.equal(docsSample.row.statuscode, 30, 'the empty upload id of the docs sample means "use CustomizationFile"');
       const notSolution = await client.post('StageSolution', { CustomizationFile: Buffer.from('nope').toString('base64') });
       assert.equal(notSolution.status, 400);
+    });
+
+    it('StageSolution lists the missing dependencies in the StageSolution shape', async () => {
+      const client = await h.env('conn');
+      const staged = await client.post('StageSolution', { CustomizationFile: await b64({ uniqueName: 'StagedDeps', version: '1.0', managed: true,
+        missingDependencies: [{ required: { type: '2', schemaName: 'msdyn_taxexempt', displayName: 'Tax Exempt', parentSchemaName: 'account', solution: 'FieldService (6.1.0.1462)' },
+          dependent: { type: '60', displayName: 'New Form', id: '{56a0ca44-d8fc-4828-946a-86c641464a66}' } }] }) });
+      assert.equal(staged.status, 200, staged.text);
+      const missing = (staged.body as { StageSolutionResults: { MissingDependencies: Record<string, unknown>[] } }).StageSolutionResults.MissingDependencies;
+      assert.equal(missing.length, 1);
+      assert.equal(missing[0].RequiredComponentSchemaName, 'msdyn_taxexempt');
+      assert.equal(missing[0].RequiredSolutionName, 'FieldService (6.1.0.1462)');
+      assert.equal(missing[0].RequiredComponentParentSchemaName, 'account');
+      assert.equal(missing[0].DependentComponentType, '60');
+      assert.equal(Object.keys(missing[0]).length, 13);
     });
 
     it('ExportSolution round-trips: unmanaged export keeps Managed 0, managed export sets 1 and imports elsewhere as managed', async () => {

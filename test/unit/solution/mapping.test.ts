@@ -85,6 +85,24 @@ describe('solution map files', () => {
     assert.match(err.message, /the map file points to .*Debug.*Contoso\.Plugins\.dll, which does not exist/);
   });
 
+  it('supports ** in a FileToFile target, %VARIABLES%, and does not fall back to the tree when a rule matched', async () => {
+    const { dir, sample } = setup();
+    process.env.SOLUTION_TEST_BUILD = path.join(dir, 'Plugins');
+    try {
+      const resolver = new MapResolver(parseMapFile(`<Mapping>
+  <FileToFile map="PluginAssemblies\\**\\ContosoPlugins.dll" to="%SOLUTION_TEST_BUILD%\\**\\Contoso.Plugins.dll" />
+  <FileToFile map="Solution.xml" to="..\\nowhere\\Solution.xml" />
+  <FileToFile map="Solution.xml" to="..\\also-nowhere\\Solution.xml" />
+</Mapping>`, 'm'), sample.solutionRoot);
+      assert.equal((await resolver.resolve(DLL)).file, path.join(dir, 'Plugins', 'bin', 'Release', 'Contoso.Plugins.dll'));
+      const missing = await resolver.resolve('Other/Solution.xml');
+      assert.equal(missing.file, undefined);
+      assert.equal(missing.missingTarget, path.join(dir, 'nowhere', 'Solution.xml'));
+    } finally {
+      delete process.env.SOLUTION_TEST_BUILD;
+    }
+  });
+
   it('resolves rules in order and ignores case', async () => {
     const { dir, sample } = setup();
     const resolver = new MapResolver(parseMapFile('<Mapping><FileToPath map="webresources\\**\\*.JS" to="..\\Web\\**" /></Mapping>', 'm'), sample.solutionRoot);

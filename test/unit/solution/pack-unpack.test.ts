@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  inspectSolutionFolder, MissingContentError, packSolution, unpackSolution, ZipReader,
+  inspectSolutionFolder, MissingContentError, packSolution, unpackSolution, writeZip, ZipReader,
 } from '../../../shared/solution';
 import { writeSampleSolutionFolder } from '../../fixtures/solution/sample-solution';
 import { treeDifferences, zipDifferences } from '../../fixtures/solution/tree-compare';
@@ -19,8 +19,7 @@ describe('solution pack / unpack', () => {
       const info = inspectSolutionFolder(sample.folder);
       assert.equal(info.layout, layout);
       assert.equal(info.solutionRoot, sample.solutionRoot);
-      const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
-      assert.equal(packed.packageType, 'Both');
+      const packed = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: path.join(dir, 'out') });
       assert.ok(packed.unmanagedZipPath && packed.managedZipPath);
       await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, managedZipPath: packed.managedZipPath, folder: path.join(dir, 'back') });
       assert.deepEqual(await treeDifferences(sample.solutionRoot, path.join(dir, 'back')), []);
@@ -82,7 +81,7 @@ describe('solution pack / unpack', () => {
   it('uses the _managed twins in the managed zip and the plain files in the unmanaged one', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
-    const packed = await packSolution({ folder: sample.folder, outputFolder: dir });
+    const packed = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: dir });
     const read = async (p: string) => { const z = await ZipReader.open(p); try { return await z.readText('customizations.xml'); } finally { z.close(); } };
     assert.match(await read(packed.unmanagedZipPath as string), /<label description="General"/);
     assert.match(await read(packed.managedZipPath as string), /<label description="" languagecode="1033" \/>/);
@@ -93,8 +92,8 @@ describe('solution pack / unpack', () => {
   it('packs byte-identical zips for the same input, and stamps a version', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
-    const a = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'a'), version: '2.0.5.7' });
-    const b = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'b'), version: '2.0.5.7' });
+    const a = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: path.join(dir, 'a'), version: '2.0.5.7' });
+    const b = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: path.join(dir, 'b'), version: '2.0.5.7' });
     assert.equal(path.basename(a.unmanagedZipPath as string), 'ContosoSample_2_0_5_7.zip');
     assert.equal(path.basename(a.managedZipPath as string), 'ContosoSample_2_0_5_7_managed.zip');
     assert.ok(fs.readFileSync(a.unmanagedZipPath as string).equals(fs.readFileSync(b.unmanagedZipPath as string)));
@@ -102,6 +101,14 @@ describe('solution pack / unpack', () => {
     const z = await ZipReader.open(a.unmanagedZipPath as string);
     try { assert.match(await z.readText('solution.xml'), /<Version>2\.0\.5\.7<\/Version>/); } finally { z.close(); }
     assert.ok(!fs.readdirSync(path.join(dir, 'a')).some((n) => n.endsWith('.tmp')), 'no temp files left');
+  });
+
+  it('packs only the unmanaged zip by default, as SolutionPackager does, even from a Both folder', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    assert.equal(packed.packageType, 'Unmanaged');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'out')), ['ContosoSample_1_2_3_4.zip']);
   });
 
   it('honours the cdsproj SolutionPackageType', async () => {
@@ -133,6 +140,16 @@ describe('solution pack / unpack', () => {
     assert.ok(!fs.existsSync(out), 'no output folder or partial zip');
   });
 
+  it('leaves neither zip behind when the second one of a Both pack cannot be written', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    fs.writeFileSync(path.join(dir, 'blocker'), 'a file, not a folder');
+    const unmanagedZipPath = path.join(dir, 'u.zip');
+    await assert.rejects(packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: path.join(dir, 'blocker', 'm.zip') }));
+    assert.ok(!fs.existsSync(unmanagedZipPath));
+    await rejectsWith(() => packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: unmanagedZipPath }), /would both be written to/);
+  });
+
   it('explains a canvas app kept only as source', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
@@ -160,7 +177,7 @@ describe('solution pack / unpack', () => {
   it('unpacks into a pac project src/, removes stale component files and keeps project and source files', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'proj'), { layout: 'project' });
-    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const packed = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: path.join(dir, 'out') });
     const stale = path.join(sample.solutionRoot, 'WebResources', 'cnt_old.js');
     const staleData = path.join(sample.solutionRoot, 'Entities', 'cnt_Gone', 'Entity.xml');
     fs.writeFileSync(stale, 'old');
@@ -180,7 +197,7 @@ describe('solution pack / unpack', () => {
   it('re-unpacking an unchanged solution leaves XML files untouched', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
-    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const packed = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: path.join(dir, 'out') });
     const back = path.join(dir, 'back');
     const opts = { unmanagedZipPath: packed.unmanagedZipPath, managedZipPath: packed.managedZipPath, folder: back };
     await unpackSolution(opts);
@@ -203,12 +220,28 @@ describe('solution pack / unpack', () => {
     assert.deepEqual(await zipDifferences(first.unmanagedZipPath as string, second.unmanagedZipPath as string), []);
   });
 
+  it('refuses metadata that would place files outside the tree', async () => {
+    const dir = temp.make();
+    const solution = '<ImportExportXml><SolutionManifest><UniqueName>Evil</UniqueName><Version>1.0</Version><Managed>0</Managed></SolutionManifest></ImportExportXml>';
+    for (const name of ['../../evil.js', '..\\..\\evil.js', 'a/./b.js']) {
+      const custom = `<ImportExportXml><WebResources><WebResource><Name>${name}</Name><FileName>/WebResources/x</FileName></WebResource></WebResources></ImportExportXml>`;
+      const zipPath = path.join(dir, 'evil.zip');
+      await writeZip(zipPath, [
+        { name: 'solution.xml', source: { kind: 'buffer', data: Buffer.from(solution) } },
+        { name: 'customizations.xml', source: { kind: 'buffer', data: Buffer.from(custom) } },
+        { name: 'WebResources/x', source: { kind: 'buffer', data: Buffer.from('x') } },
+      ]);
+      await rejectsWith(() => unpackSolution({ unmanagedZipPath: zipPath, folder: path.join(dir, 'tree', 'root') }), /is not a safe relative path/);
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'evil.js')) && !fs.existsSync(path.join(dir, 'tree')));
+  });
+
   it('refuses to unpack a managed zip given as unmanaged, and zips of different solutions', async () => {
     const dir = temp.make();
     const a = writeSampleSolutionFolder(path.join(dir, 'a'), { uniqueName: 'Alpha' });
     const b = writeSampleSolutionFolder(path.join(dir, 'b'), { uniqueName: 'Beta' });
-    const pa = await packSolution({ folder: a.folder, outputFolder: path.join(dir, 'pa') });
-    const pb = await packSolution({ folder: b.folder, outputFolder: path.join(dir, 'pb') });
+    const pa = await packSolution({ folder: a.folder, packageType: 'Both', outputFolder: path.join(dir, 'pa') });
+    const pb = await packSolution({ folder: b.folder, packageType: 'Both', outputFolder: path.join(dir, 'pb') });
     await rejectsWith(() => unpackSolution({ unmanagedZipPath: pa.managedZipPath, folder: path.join(dir, 'x') }), /is a managed solution/);
     await rejectsWith(() => unpackSolution({ unmanagedZipPath: pa.unmanagedZipPath, managedZipPath: pb.managedZipPath, folder: path.join(dir, 'y') }), /'Alpha' but the managed zip holds 'Beta'/);
     await rejectsWith(() => unpackSolution({ folder: path.join(dir, 'z') }), /Nothing to unpack/);

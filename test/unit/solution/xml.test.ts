@@ -20,6 +20,13 @@ describe('solution XML handling', () => {
     assert.equal(writeXml(root, { declaration: false }), '<a>\n  <b>&custom;</b>\n</a>');
   });
 
+  it('refuses prototype-polluting names and absurd nesting with a clear error', () => {
+    assert.throws(() => parseXml('<a><__proto__><x/></__proto__></a>', 'evil.xml'), /evil\.xml was refused: .*__proto__/);
+    assert.throws(() => parseXml('<a constructor="x" />', 'evil.xml'), /evil\.xml was refused/);
+    assert.throws(() => parseXml(`${'<a>'.repeat(200)}${'</a>'.repeat(200)}`, 'deep.xml'), /deep\.xml was refused: .*nested/i);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+
   it('reports malformed XML with line and column', () => {
     assert.throws(() => parseXml('<a><b></a>', 'Other/Solution.xml'), /Other\/Solution\.xml is not well-formed XML: .*line 1/);
     assert.throws(() => parseXml('', 'empty.xml'), /empty\.xml/);
