@@ -9,7 +9,9 @@ import { startEmulator } from '../emulator';
 import { createTokenProvider } from '../shared/auth';
 import { DataverseClient } from '../shared/dataverse';
 import { createHttpClient } from '../shared/http';
+import { writeSampleSolutionFolder } from '../test/fixtures/solution/sample-solution';
 import { buildExtension } from './build';
+import { agentEnvironment, makeWorkDir, runBundledTask } from './demo/agent';
 
 const root = path.resolve(__dirname, '..');
 const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -42,6 +44,21 @@ async function main(): Promise<void> {
       const me = await client.whoAmI();
       console.log(`  ${name.padEnd(5)} WhoAmI → user ${me.UserId}, organization ${me.OrganizationId}`);
     }
+
+    const workDir = makeWorkDir();
+    heading('Source control: the unpacked solution (what export-solution will write; that task is not built yet)');
+    const sample = writeSampleSolutionFolder(path.join(workDir, 's', 'solutions', 'ContosoSample'), { layout: 'project', managed: 2 });
+    console.log(`  ${path.relative(workDir, sample.folder)}: pac project layout, ${sample.uniqueName} ${sample.version}`);
+
+    heading('Task DataversePackSolution@1 (bundled, run as the agent runs it)');
+    const pack = await runBundledTask(path.join(root, 'dist', 'extension', 'tasks', 'pack-version', 'index.js'), agentEnvironment({
+      sourceFolder: sample.folder,
+      packageType: 'both',
+      version: '*.*.4711.0',
+      outputFolder: path.join(workDir, 'a', 'solutions'),
+    }, [], workDir));
+    if (!pack.ok) throw new Error('pack-version failed');
+    console.log('  (version input was *.*.$(Build.BuildId).0 with Build.BuildId = 4711, expanded by the agent)');
   } catch (err) {
     failed = true;
     console.error(`  FAILED: ${err instanceof Error ? err.message : String(err)}`);

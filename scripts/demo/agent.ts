@@ -59,8 +59,8 @@ export function runBundledTask(bundle: string, env: NodeJS.ProcessEnv, indent = 
       const complete = /^##vso\[task\.complete result=([A-Za-z]+);?\](.*)$/.exec(line);
       if (complete) { result = complete[1]; console.log(`${indent}result: ${complete[1]}${complete[2] ? ` (${complete[2]})` : ''}`); return; }
       if (line.startsWith('##vso[task.setprogress')) return;
-      if (line.startsWith('##vso[')) return;
-      console.log(indent + line.replace(/^##\[(group|endgroup|section)\]/, (_m, k: string) => (k === 'endgroup' ? '' : '▸ ')));
+      if (line.startsWith('##vso[') || line.startsWith('##[endgroup]')) return;
+      console.log(indent + line.replace(/^##\[(group|section)\]/, '▸ '));
     };
     const feed = (d: Buffer): void => {
       buffer += d.toString();
