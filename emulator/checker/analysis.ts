@@ -3,7 +3,7 @@
  * resources, plug-in assemblies and processes. Same zip + same rules = same findings, always.
  */
 import * as yauzl from 'yauzl';
-import { asArray, attr, parseXml, text } from '../dataverse/solutionPackage';
+import { attr, child, children, parseXmlLenient, text, type XmlNode } from './xml';
 import type { EmulatedRule } from './rules';
 
 export interface Finding {
@@ -72,7 +72,7 @@ export async function analyzeSolution(input: AnalysisInput): Promise<AnalyzedFil
   };
   try {
     const customizations = (await read('customizations.xml'))?.toString('utf8') ?? '';
-    const doc = customizations ? safeParse(customizations) : {};
+    const doc = child(parseXmlLenient(customizations), 'ImportExportXml');
     const scriptRules = input.rules.filter((r) => r.target === 'script');
     const assemblyRules = input.rules.filter((r) => r.target === 'assembly');
     const processRules = input.rules.filter((r) => r.target === 'process');
@@ -119,9 +119,8 @@ interface ScriptResource {
 }
 
 /** Script (type 3) and HTML (type 1) web resources from customizations.xml; without records, WebResources/*.js entries. */
-function scriptWebResources(doc: Record<string, unknown>, entryNames: string[]): ScriptResource[] {
-  const root = (doc.ImportExportXml ?? {}) as Record<string, unknown>;
-  const records = asArray((root.WebResources as Record<string, unknown> | undefined)?.WebResource);
+function scriptWebResources(doc: XmlNode, entryNames: string[]): ScriptResource[] {
+  const records = children(child(doc, 'WebResources'), 'WebResource');
   const found: ScriptResource[] = [];
   for (const record of records) {
     const type = text(record, 'WebResourceType');
@@ -148,17 +147,16 @@ function scriptFindings(source: string, rules: EmulatedRule[], uri: string, comp
 }
 
 async function processFindings(
-  doc: Record<string, unknown>,
+  doc: XmlNode,
   rules: EmulatedRule[],
   root: string,
   read: (name: string) => Promise<Buffer | undefined>,
   excluded: (name: string) => boolean,
 ): Promise<Finding[]> {
-  const top = (doc.ImportExportXml ?? {}) as Record<string, unknown>;
-  const declared = new Set(asArray((top.connectionreferences as Record<string, unknown> | undefined)?.connectionreference)
+  const declared = new Set(children(child(doc, 'connectionreferences'), 'connectionreference')
     .map((c) => (attr(c, 'connectionreferencelogicalname') ?? '').toLowerCase()));
   const findings: Finding[] = [];
-  for (const workflow of asArray((top.Workflows as Record<string, unknown> | undefined)?.Workflow)) {
+  for (const workflow of children(child(doc, 'Workflows'), 'Workflow')) {
     const name = attr(workflow, 'Name') || text(workflow, 'Name') || 'process';
     const file = (text(workflow, 'JsonFileName') || text(workflow, 'XamlFileName')).replace(/^\/+/, '');
     if (file && excluded(file)) continue;
@@ -214,14 +212,6 @@ function exclusionMatcher(patterns: string[]): (name: string) => boolean {
 
 function format(template: string, component: string): string {
   return template.replace('{0}', component);
-}
-
-function safeParse(xml: string): Record<string, unknown> {
-  try {
-    return parseXml(xml.replace(/^\uFEFF/, ''));
-  } catch {
-    return {};
-  }
 }
 
 function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {

@@ -167,8 +167,11 @@ async function handleAnalyze(rc: RequestContext): Promise<void> {
   }
 
   const outcome = rc.emulator.seed.checker.outcome;
-  // FinishedWithErrors: the plug-in assembly rules "fail", so their findings are missing and the SARIF says so.
-  const failedRules = outcome === 'FinishedWithErrors' ? request.rules.filter((r) => r.target === 'assembly').map((r) => r.code) : [];
+  // FinishedWithErrors: the plug-in assembly rules (else the last rule asked for) "fail", so their findings are
+  // missing and the SARIF says so.
+  const assemblyRules = request.rules.filter((r) => r.target === 'assembly');
+  const failing = assemblyRules.length > 0 ? assemblyRules : request.rules.slice(-1);
+  const failedRules = outcome === 'FinishedWithErrors' ? failing.map((r) => r.code) : [];
   const rules = request.rules.filter((r) => !failedRules.includes(r.code));
   const started = new Date();
   const files: AnalyzedFile[] = [];

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as yazl from 'yazl';
+import { escapeXml } from './importLog';
 import type { ComponentRef } from './model';
 import { normalizeIdent } from './model';
 import { decodeXmlText, openZip } from './zipFile';
@@ -21,7 +22,6 @@ export interface ExportRequest {
 const escapeRegExp = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A pattern matching `v` in any letter case (element names in the same pattern stay case-sensitive). */
 const anyCase = (v: string) => [...v].map((ch) => (ch.toLowerCase() !== ch.toUpperCase() ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : escapeRegExp(ch))).join('');
-const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function refersTo(element: string, c: ComponentRef): boolean {
   const type = /\stype="([^"]*)"/.exec(element)?.[1]?.toLowerCase();

@@ -46,6 +46,7 @@ export function createDataverseModule(options: DataverseModuleOptions = {}): Dat
   return {
     async createEnvironment(descriptor: EnvironmentDescriptor) {
       environments.get(descriptor.name.toLowerCase())?.close();
+      environments.delete(descriptor.name.toLowerCase());
       const config = readEnvironmentSeed(descriptor.name, descriptor.seed);
       const env = new DataverseEnvironment(descriptor, config, path.join(root, `${descriptor.name}-${++generation}`));
       await env.initialise();

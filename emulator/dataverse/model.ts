@@ -86,11 +86,6 @@ export interface SolutionPackage {
   entries: { name: string; size: number }[];
 }
 
-export function componentKey(c: ComponentRef): string {
-  const ident = c.schemaName ?? c.id ?? '';
-  return `${c.type.toLowerCase()}:${normalizeIdent(ident)}`;
-}
-
 export function normalizeIdent(value: string): string {
   return value.replace(/^\{|\}$/g, '').toLowerCase();
 }

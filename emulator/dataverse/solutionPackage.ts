@@ -19,7 +19,7 @@ export class InvalidSolutionFileError extends Error {
 }
 
 const ROOT_FILES = ['solution.xml', 'customizations.xml', '[Content_Types].xml'];
-export const MISSING_ROOT_FILES_MESSAGE =
+const MISSING_ROOT_FILES_MESSAGE =
   'The solution file is invalid. The compressed file must contain the following files at its root: solution.xml, ' +
   'customizations.xml, and [Content_Types].xml. Customization files exported from previous versions of Microsoft ' +
   'Dynamics 365 are also supported.';

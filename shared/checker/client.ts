@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { silentLogger, UserError, type Logger } from '../core';
 import { assertSecureUrl, CHECKER_RESOURCE, isLoopbackHost, type TokenProvider } from '../auth';
 import { HttpError, redactUrl, sleep, systemClock, type Clock, type HttpClient, type HttpMethod, type HttpResponse, type RequestBody } from '../http';
+import { downloadResultZip } from './download';
+import { formatBytes, formatDuration } from './format';
 import { CheckerError, CheckerWaitError } from './errors';
 import { multipartFileUpload } from './multipart';
 import { DEFAULT_RESULT_ZIP_LIMITS, extractSarifFiles, type ResultZipLimits, type SarifFile } from './result-zip';
@@ -253,16 +254,7 @@ export class CheckerClient {
     const limits = { ...DEFAULT_RESULT_ZIP_LIMITS, ...options.limits };
     assertSecureUrl(uri, 'checker result URL');
     const label = redactUrl(uri);
-    let bytes: Buffer | undefined;
-    for (let attempt = 1; bytes === undefined; attempt++) {
-      try {
-        bytes = await this.downloadOnce(uri, label, limits.maxZipBytes, options.signal);
-      } catch (err) {
-        // The transport already retried failures before the body; a body cut midway gets two more tries here.
-        if (attempt >= 3 || options.signal?.aborted || !(err instanceof BodyReadError)) throw err instanceof BodyReadError ? err.userError : err;
-        this.logger.debug(`Download of ${label} broke off (${err.message}); retrying`);
-      }
-    }
+    const bytes = await downloadResultZip(this.http, uri, { label, maxBytes: limits.maxZipBytes, signal: options.signal, logger: this.logger });
     return { uri: label, sarifFiles: await extractSarifFiles(bytes, label, limits) };
   }
 
@@ -381,36 +373,6 @@ export class CheckerClient {
     }
   }
 
-  private async downloadOnce(uri: string, label: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
-    let response: HttpResponse<Readable>;
-    try {
-      response = await this.http.request<Readable>({ method: 'GET', url: uri, responseType: 'stream', signal, description: 'checker result download' });
-    } catch (err) {
-      if (err instanceof HttpError && err.kind !== 'aborted') {
-        throw new CheckerError('result download', undefined, err, err.status === 403 || err.status === 404
-          ? 'The result link may have expired; run the check again.'
-          : undefined);
-      }
-      throw err;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of response.data) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          response.data.destroy();
-          throw new UserError(`The checker result ${label} is larger than the ${formatBytes(maxBytes)} allowed; not reading it.`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      if (err instanceof UserError || signal?.aborted) throw err;
-      throw new BodyReadError(err as Error, label);
-    }
-    return Buffer.concat(chunks);
-  }
-
   private waitError(statusUrl: string, correlationId: string, last: AnalysisStatus, why: 'timeout' | 'cancelled', maxWaitMs = 0): CheckerWaitError {
     const progress = typeof last.progress === 'number' ? ` at ${last.progress}%` : '';
     const where = `Status URL: ${redactUrl(statusUrl)} (correlation id ${correlationId}).`;
@@ -421,14 +383,6 @@ export class CheckerClient {
     return new CheckerWaitError(
       `The checker analysis did not finish within ${formatDuration(maxWaitMs)} (last status ${last.status}${progress}); the service is still running it. ${where}`,
       'Allow a longer wait, or run the check again later.', false);
-  }
-}
-
-class BodyReadError extends Error {
-  readonly userError: UserError;
-  constructor(cause: Error, label: string) {
-    super(cause.message);
-    this.userError = new UserError(`The download of the checker result ${label} broke off: ${cause.message}.`, 'Run the check again.');
   }
 }
 
@@ -447,14 +401,6 @@ function uploadSize(file: string): number {
       'Make the solution smaller (for example, move large web resources or data out of it) or check its parts separately.');
   }
   return size;
-}
-
-function formatDuration(ms: number): string {
-  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
 
 /** The `error` of a Failed status (shape unverified): its message, code, or the JSON as a last resort. */

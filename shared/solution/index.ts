@@ -1,4 +1,12 @@
-/** Public API of the solution package library (design.md §3: shared/solution). */
+/**
+ * Public API of the solution package library (design.md §3: shared/solution).
+ * - packSolution / unpackSolution: folder (flat, src/ or pac project) ⇄ unmanaged/managed zips.
+ * - inspectSolutionFolder: layout, solution root, cdsproj settings and the manifest of a folder.
+ * - parseVersion / compareVersions / applyVersionPattern / stampFolderVersion: versions.
+ * - readSolutionZip / readSolutionFolder: components, connection references, env vars, flows.
+ * - parseDeploymentSettings / generateDeploymentSettings / validateDeploymentSettings: pac settings files.
+ * - ZipReader / writeZip: hardened, streaming, deterministic zip I/O.
+ */
 export * from './versions';
 export * from './manifest';
 export * from './layout';

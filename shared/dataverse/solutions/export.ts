@@ -11,9 +11,9 @@ import { UserError } from '../../core';
 import { systemClock } from '../../http';
 import type { DataverseClient } from '../client';
 import { DataverseError } from '../errors';
-import { DEFAULT_POLL_TIMEOUT_MS, pollAsyncOperation } from './async-operation';
+import { pollAsyncOperation } from './async-operation';
 import { Base64ExtractError, Base64PropertyExtractor } from './base64-streams';
-import type { SolutionOperationOptions } from './import';
+import { OperationDeadline, type SolutionOperationOptions } from './operation';
 import { getSolution, listSolutions } from './queries';
 
 /** The optional settings of an export (ExportSolution's Export…Settings Boolean parameters). */
@@ -67,7 +67,8 @@ const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 export async function exportSolution(client: DataverseClient, options: ExportSolutionOptions): Promise<ExportSolutionResult> {
   const clock = options.poll?.clock ?? systemClock;
   const started = clock.now();
-  const remaining = () => Math.max(1, (options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) - (clock.now() - started));
+  const deadline = new OperationDeadline(options);
+  const remaining = () => deadline.remaining();
   const solution = await getSolution(client, options.uniqueName, { signal: options.signal });
   if (!solution) throw await solutionNotFound(client, options.uniqueName, options.signal);
   if (solution.ismanaged) {
@@ -120,8 +121,13 @@ export async function downloadExport(client: DataverseClient, exportJobId: strin
       return bytes;
     } catch (err) {
       await fs.promises.rm(partial, { force: true });
-      const retryable = !signal?.aborted && attempt < DOWNLOAD_ATTEMPTS && isStreamInterruption(err);
-      if (!retryable) throw err;
+      if (signal?.aborted || !isStreamInterruption(err)) throw err;
+      if (attempt >= DOWNLOAD_ATTEMPTS) {
+        const code = (err as { code?: unknown }).code;
+        throw new UserError(`The download of the exported solution (export job ${exportJobId}) was interrupted ${attempt} times; ` +
+          `last: ${(err as Error).message}${typeof code === 'string' && code !== (err as Error).message ? ` (${code})` : ''}.`,
+        'Check the agent\'s network and proxy, then run the export again.');
+      }
     }
   }
 }

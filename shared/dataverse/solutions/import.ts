@@ -13,31 +13,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../../core';
-import { HttpError, systemClock } from '../../http';
 import type { DataverseClient } from '../client';
 import { DataverseError } from '../errors';
-import {
-  DEFAULT_POLL_TIMEOUT_MS, PollSchedule, waitForAsyncOperation, type AsyncOperationState, type OperationProgress, type PollOptions,
-} from './async-operation';
+import { PollSchedule, waitForAsyncOperation, type AsyncOperationState, type PollOptions } from './async-operation';
 import { base64JsonFileBody } from './base64-streams';
 import { type DeletedComponent, type ImportJobLog } from './import-log';
 import {
   getImportJob, readImportReport, reportFailed, reportWarnings, SolutionImportError, type ImportJobRow, type ImportReport,
 } from './import-result';
+import { isAmbiguous, OperationDeadline, type SolutionOperationOptions } from './operation';
 import { describeValidationResult, stageSolution, type StagedSolution } from './stage';
 import { uploadTimeoutMs } from './upload';
 
 /** A ComponentParameters entry (protocol.md §5.2), e.g. a connectionreference or environmentvariablevalue with `@odata.type`. */
 export type ComponentParameter = Record<string, unknown>;
-
-export interface SolutionOperationOptions {
-  signal?: AbortSignal;
-  /** Overall limit, including waits for the solution-operation lock (default 60 minutes). */
-  timeoutMs?: number;
-  onProgress?: (progress: OperationProgress) => void;
-  /** Polling cadence and time source (tests). */
-  poll?: Pick<PollOptions, 'pollIntervalMs' | 'maxPollIntervalMs' | 'clock'>;
-}
 
 export interface ImportSolutionOptions extends SolutionOperationOptions {
   zipPath: string;
@@ -100,10 +89,8 @@ export function stageAndUpgrade(client: DataverseClient, options: StageAndUpgrad
 
 async function runImport(client: DataverseClient, action: ImportAction, options: ImportSolutionOptions): Promise<ImportSolutionResult> {
   const importJobId = (options.importJobId ?? randomUUID()).toLowerCase();
-  const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
-  const clock = options.poll?.clock ?? systemClock;
-  const started = clock.now();
-  const remaining = () => Math.max(1, timeoutMs - (clock.now() - started));
+  const deadline = new OperationDeadline(options);
+  const remaining = () => deadline.remaining();
 
   let staged: StagedSolution | undefined;
   if (options.stage !== false) {
@@ -193,16 +180,6 @@ function assertStagedImportable(staged: StagedSolution, action: ImportAction): v
       `${problems.length > 0 ? `:\n  - ${problems.join('\n  - ')}` : ' without details.'}`,
       undefined, undefined, `Nothing was imported (${action} was not called). Fix the solution file and try again.`);
   }
-}
-
-/**
- * Whether a failed request may still have been acted on: no status (timeout, connection lost after sending) or
- * a 5xx. The transport has already retried what was certainly not acted on (connection refused, 429, lock).
- */
-export function isAmbiguous(err: DataverseError): boolean {
-  const cause = err.cause;
-  if (cause instanceof HttpError && cause.kind === 'network' && cause.networkCode === 'ECONNREFUSED') return false;
-  return err.status === undefined || err.status >= 500;
 }
 
 /** Looks for the import job during the confirm window; throws ImportOutcomeUnknownError when it never appears. */

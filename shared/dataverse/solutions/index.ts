@@ -8,8 +8,8 @@ export { base64Encoder, base64JsonFileBody, Base64ExtractError, Base64PropertyEx
 export { componentTypeName } from './component-types';
 export { downloadExport, exportSolution, type ExportSettings, type ExportSolutionOptions, type ExportSolutionResult } from './export';
 export {
-  importSolution, ImportOutcomeUnknownError, isAmbiguous, stageAndUpgrade,
-  type ComponentParameter, type ImportSolutionOptions, type ImportSolutionResult, type SolutionOperationOptions, type StageAndUpgradeOptions,
+  importSolution, ImportOutcomeUnknownError, stageAndUpgrade,
+  type ComponentParameter, type ImportSolutionOptions, type ImportSolutionResult, type StageAndUpgradeOptions,
 } from './import';
 export {
   componentIssues, describeDependencyComponent, describeImportFailure, describeImportWarnings, describeMissingDependency,
@@ -21,6 +21,7 @@ export {
   getImportJob, readImportReport, reportFailed, reportWarnings, retrieveSolutionImportResult, SolutionImportError,
   type ImportJobRow, type ImportReport, type ImportSubject, type SolutionOperationResult,
 } from './import-result';
+export { isAmbiguous, OperationDeadline, type SolutionOperationOptions } from './operation';
 export {
   getActiveSolutionOperation, getConnectionReferences, getEnvironmentVariables, getHoldingSolution, getSolution, getSolutionConfiguration,
   holdingSolutionName, listSolutionComponents, listSolutions,

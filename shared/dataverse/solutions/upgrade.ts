@@ -4,11 +4,10 @@
  * transport up to the caller's overall limit.
  */
 import { UserError } from '../../core';
-import { systemClock } from '../../http';
 import type { DataverseClient } from '../client';
 import { DataverseError } from '../errors';
-import { DEFAULT_POLL_TIMEOUT_MS, PollSchedule, pollAsyncOperation } from './async-operation';
-import { isAmbiguous, type SolutionOperationOptions } from './import';
+import { PollSchedule, pollAsyncOperation } from './async-operation';
+import { isAmbiguous, OperationDeadline, type SolutionOperationOptions } from './operation';
 import { getHoldingSolution, getSolution, holdingSolutionName, type SolutionInfo } from './queries';
 
 export interface DeleteAndPromoteResult {
@@ -27,9 +26,8 @@ const CONFIRM_WINDOW_MS = 60_000;
  * deleting the components the new version no longer has.
  */
 export async function deleteAndPromote(client: DataverseClient, uniqueName: string, options: SolutionOperationOptions = {}): Promise<DeleteAndPromoteResult> {
-  const clock = options.poll?.clock ?? systemClock;
-  const started = clock.now();
-  const remaining = () => Math.max(1, (options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) - (clock.now() - started));
+  const deadline = new OperationDeadline(options);
+  const remaining = () => deadline.remaining();
   const [base, holding] = await Promise.all([
     getSolution(client, uniqueName, { signal: options.signal }),
     getHoldingSolution(client, uniqueName, { signal: options.signal }),
@@ -84,14 +82,12 @@ export interface PublishOptions extends SolutionOperationOptions {
 
 /** Publishes all customizations. */
 export async function publishAllCustomizations(client: DataverseClient, options: PublishOptions = {}): Promise<{ asyncOperationId?: string }> {
-  const clock = options.poll?.clock ?? systemClock;
-  const started = clock.now();
-  const timeoutMs = options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
-  const remaining = () => Math.max(1, timeoutMs - (clock.now() - started));
+  const deadline = new OperationDeadline(options);
+  const remaining = () => deadline.remaining();
   if (options.async === false) {
     // Publishing again is harmless, and the sync call can take minutes: retry it as idempotent, with a long timeout.
     await client.post('PublishAllXml', {}, {
-      operation: 'PublishAllXml', idempotent: true, timeoutMs: Math.min(timeoutMs, 30 * 60_000), retry: { lockDeadlineMs: remaining() }, signal: options.signal,
+      operation: 'PublishAllXml', idempotent: true, timeoutMs: Math.min(remaining(), 30 * 60_000), retry: { lockDeadlineMs: remaining() }, signal: options.signal,
     });
     return {};
   }

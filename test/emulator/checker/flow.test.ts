@@ -146,6 +146,22 @@ describe('checker emulator: full flow with shared/checker', () => {
     assert.ok(report.findings.some((f) => f.ruleId === 'web-sdl-no-insecure-url'));
   });
 
+  it('analyzes several files in one run: one result zip each, one summary for all', async () => {
+    const second = path.join(h.dir, 'Second & Co.zip');
+    await writeCheckerSolution(second, {
+      uniqueName: 'Second',
+      webResources: [{ name: 'new_/second.js', content: 'debugger;\nconsole.log("x");\n' }],
+      flows: [{ name: 'R&amp;D flow', id: 'bbbbbbbb-0000-4000-8000-000000000001', connectionReferences: [], active: false }],
+    });
+    const run = await h.client().run({ files: [h.solution, second], fileExclusions: ['*jquery*'], ...FAST });
+    assert.deepEqual(run.results.map((r) => r.sarifFiles.map((f) => f.name)), [['ContosoChecks_1_0_0_0.sarif'], ['Second & Co.sarif']]);
+    const report = reportFromResults(run.results);
+    assert.deepEqual(report.counts, { Critical: 1, High: 2, Medium: 5, Low: 2, Informational: 1 });
+    assert.equal(compareWithIssueSummary(report.counts, run.issueSummary), undefined);
+    const inactive = report.findings.filter((f) => f.ruleId === 'meta-remove-inactive').map((f) => f.component);
+    assert.deepEqual(inactive, ['Old flow', 'R&D flow'], 'XML entities in names are decoded');
+  });
+
   it('ruleCodes restrict the analysis to those rules', async () => {
     const run = await h.client().run({ files: [h.solution], ruleCodes: ['web-avoid-eval'], ...FAST });
     const report = reportFromResults(run.results);
