@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startEmulator } from '../emulator';
 import { createTokenProvider } from '../shared/auth';
-import { DataverseClient } from '../shared/dataverse';
+import { DataverseClient, importSolution, listSolutions } from '../shared/dataverse';
 import { createHttpClient } from '../shared/http';
 import { writeSampleSolutionFolder } from '../test/fixtures/solution/sample-solution';
 import { buildExtension } from './build';
@@ -26,16 +26,24 @@ async function main(): Promise<void> {
   console.log(`  bundled: ${tasks.join(', ') || '(no task folders yet)'}`);
 
   heading('Emulator: Entra ID, IMDS, Azure DevOps and Dataverse (dev, test, prod) on 127.0.0.1');
-  const emulator = await startEmulator({ port: 0, quiet: true });
+  // timeScale 0.5: imports take a visible second or two. The sample solution's table depends on the system
+  // table contact, present as a customization in every environment here.
+  const emulator = await startEmulator({
+    port: 0,
+    quiet: true,
+    seed: { environments: ['dev', 'test', 'prod'].map((name) => ({ name, timeScale: 0.5, unmanagedComponents: [{ type: 1, schemaName: 'contact' }] })) },
+  });
   const info = emulator.info;
   console.log(`  listening on ${emulator.url}`);
   for (const [name, url] of Object.entries(info.environments)) console.log(`  environment ${name.padEnd(5)} ${url}`);
 
   let failed = false;
+  let http: ReturnType<typeof createHttpClient>;
+  let tokens: ReturnType<typeof createTokenProvider>;
   try {
     heading('Connection check through the shared library (token from Entra, then WhoAmI), per environment');
-    const http = createHttpClient({ productVersion: version });
-    const tokens = createTokenProvider(
+    http = createHttpClient({ productVersion: version });
+    tokens = createTokenProvider(
       { kind: 'clientSecret', authorityHost: info.authorityHost, tenantId: info.tenantId, clientId: info.clientId, clientSecret: info.clientSecret ?? '' },
       { http },
     );
@@ -59,6 +67,29 @@ async function main(): Promise<void> {
     }, [], workDir));
     if (!pack.ok) throw new Error('pack-version failed');
     console.log('  (version input was *.*.$(Build.BuildId).0 with Build.BuildId = 4711, expanded by the agent)');
+    const managedZip = pack.outputs.managedSolutionFile;
+
+    for (const stage of ['test', 'prod']) {
+      if (stage === 'prod') {
+        heading('Approval before Production (approval-wait task not built yet: skipped)');
+      }
+      heading(`Deploy managed to ${stage} (deploy-managed task not built yet: shared library importSolution, as that task will call it)`);
+      const client = new DataverseClient({ environmentUrl: info.environments[stage], tokenProvider: tokens, http });
+      let lastPercent = -1;
+      const result = await importSolution(client, {
+        zipPath: managedZip,
+        overwriteUnmanagedCustomizations: false,
+        publishWorkflows: true,
+        onProgress: (p) => {
+          const percent = p.percent === undefined ? undefined : Math.floor(p.percent / 25) * 25;
+          if (percent !== undefined && percent !== lastPercent) { lastPercent = percent; console.log(`    ${p.operation}: ${p.status} ${percent}%`); }
+        },
+      });
+      console.log(`  imported ${result.uniqueName} ${result.version} (managed: ${result.managed}); import job ${result.importJobId}`);
+      for (const w of result.warnings) console.log(`  warning: ${w}`);
+      const installed = (await listSolutions(client)).filter((sol) => sol.uniquename === result.uniqueName);
+      for (const sol of installed) console.log(`  ${stage}: ${sol.uniquename} ${sol.version} managed=${sol.ismanaged}`);
+    }
   } catch (err) {
     failed = true;
     console.error(`  FAILED: ${err instanceof Error ? err.message : String(err)}`);

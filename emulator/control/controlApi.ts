@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorContext } from '../core/context';
 import { BodyTooLargeError, readBody, safeDecode, sendPlainJson } from '../core/http';
 import { buildInfo } from '../core/info';
+import { handleDevOpsControl } from '../devops';
 import { checkNonNegativeInteger, ConfigError, mergeLimits } from '../core/seed';
 
 export interface ControlHooks {
@@ -49,6 +50,15 @@ export async function handleControlRequest(ctx: EmulatorContext, hooks: ControlH
         method,
         path: safeDecode(path.slice('/_emulator/dataverse/'.length)),
         query: url.searchParams,
+        body: await readJson(req),
+        res,
+      });
+      if (handled) return;
+    }
+    if (path.startsWith('/_emulator/devops/')) {
+      const handled = handleDevOpsControl(ctx, {
+        method,
+        path: safeDecode(path.slice('/_emulator/devops/'.length)).toLowerCase(),
         body: await readJson(req),
         res,
       });

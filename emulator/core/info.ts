@@ -20,6 +20,8 @@ export interface EmulatorInfo {
   managedIdentities: { clientId: string; systemAssigned: boolean }[];
   devopsCollectionUri: string;
   devopsAccessToken: string;
+  /** Names of the Azure DevOps projects (work items: `${devopsCollectionUri}{project}/_apis/wit/…`). */
+  devopsProjects: string[];
   /** A ready-made oidctoken URL (System.OidcRequestUri); any project/hub/plan/job ids are accepted. */
   oidcRequestUri: string;
   checkerResource: string;
@@ -48,6 +50,7 @@ export function buildInfo(ctx: EmulatorContext): EmulatorInfo {
     managedIdentities: managed,
     devopsCollectionUri: `${baseUrl}/devops/`,
     devopsAccessToken: seed.devops.accessToken,
+    devopsProjects: seed.devops.projects.map((p) => p.name),
     oidcRequestUri: `${baseUrl}/devops/00000000-0000-4000-8000-0000000000a1/_apis/distributedtask/hubs/build/plans/00000000-0000-4000-8000-0000000000b2/jobs/00000000-0000-4000-8000-0000000000c3/oidctoken`,
     checkerResource: CHECKER_RESOURCE,
     checkerUrl: `${baseUrl}/checker`,

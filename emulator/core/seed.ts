@@ -4,6 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
+import { DEFAULT_DEVOPS_PROJECTS, resolveDevOpsProjects, type ResolvedDevOpsProject, type SeedDevOpsProject } from '../devops/seed';
 
 export interface SeedApp {
   clientId: string;
@@ -57,7 +58,8 @@ export interface Seed {
   tokenLifetimeSeconds?: number;
   tenants?: SeedTenant[];
   environments?: SeedEnvironment[];
-  devops?: { accessToken: string };
+  /** The job access token (System.AccessToken) and the projects of the collection (work items). */
+  devops?: { accessToken?: string; projects?: SeedDevOpsProject[] };
   limits?: Partial<Limits>;
   checker?: CheckerSeed;
 }
@@ -67,7 +69,7 @@ export interface ResolvedSeed {
   tokenLifetimeSeconds: number;
   tenants: Required<SeedTenant>[];
   environments: (SeedEnvironment & { tenantId: string })[];
-  devops: { accessToken: string };
+  devops: { accessToken: string; projects: ResolvedDevOpsProject[] };
   limits: Limits;
   checker: Required<CheckerSeed>;
 }
@@ -105,7 +107,7 @@ export function defaultSeed(): Seed {
       ],
     }],
     environments: [{ name: 'dev' }, { name: 'test' }, { name: 'prod' }],
-    devops: { accessToken: DEFAULTS.devopsAccessToken },
+    devops: { accessToken: DEFAULTS.devopsAccessToken, projects: DEFAULT_DEVOPS_PROJECTS.map((p) => ({ ...p })) },
     limits: { ...DEFAULTS.limits },
   };
 }
@@ -144,7 +146,12 @@ export function loadSeed(seed: Seed | string | undefined): ResolvedSeed {
     tokenLifetimeSeconds,
     tenants,
     environments,
-    devops: { accessToken },
+    devops: {
+      accessToken,
+      projects: resolveDevOpsProjects(raw.devops?.projects, (message) => {
+        throw new ConfigError(message);
+      }),
+    },
     limits: mergeLimits({ ...DEFAULTS.limits }, raw.limits ?? {}, 'Seed: limits'),
     checker: resolveCheckerSeed(raw.checker),
   };

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createDataverseModule } from '../dataverse';
 import { handleCheckerRequest, isCheckerPath, resetChecker } from '../checker';
+import { handleDevOpsRequest, isDevOpsPath, resetDevOps } from '../devops';
 import { handleControlRequest, isControlPath, type ControlHooks } from '../control/controlApi';
 import { handleImdsRequest, IMDS_PATH } from '../entra/imds';
 import { handleOidcTokenRequest, isOidcTokenPath } from '../entra/devopsOidc';
@@ -124,6 +125,7 @@ function controlHooks(ctx: EmulatorContext): ControlHooks {
       ctx.limits.clear({ ...ctx.seed.limits });
       ctx.tokens.lifetimeSeconds = ctx.seed.tokenLifetimeSeconds;
       resetChecker(ctx);
+      resetDevOps(ctx);
       await ctx.dataverse.reset();
       for (const env of ctx.directory.environments) await ctx.dataverse.createEnvironment(env);
     },
@@ -236,6 +238,7 @@ async function route(rc: RequestContext): Promise<void> {
   if (isTokenEndpoint(rc.path)) return handleTokenRequest(rc);
   if (rc.path === IMDS_PATH) return handleImdsRequest(rc);
   if (isOidcTokenPath(rc.path)) return handleOidcTokenRequest(rc);
+  if (isDevOpsPath(rc.path)) return handleDevOpsRequest(rc);
   if (isDataversePath(rc.path)) return handleDataverseRequest(rc);
   if (isCheckerPath(rc.path)) return handleCheckerRequest(rc);
   sendPlainJson(rc.res, 404, {

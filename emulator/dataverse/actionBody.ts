@@ -64,6 +64,7 @@ class StreamingBodyParser {
   private depth = 0;
   private inString = false;
   private escape = false;
+  private unicode?: string;
   private base64Pending = '';
   private binaryOut?: fs.WriteStream;
   private binarySize = 0;
@@ -235,10 +236,21 @@ class StreamingBodyParser {
 
   /** Consumes base64 text from `chunk` starting at `i`; returns the index after what it consumed. */
   private feedBinary(chunk: string, i: number): number {
+    if (this.unicode !== undefined) {
+      // \uXXXX (System.Text.Json writes '+' as \u002B); the four digits may arrive in separate chunks
+      this.unicode += chunk[i];
+      if (this.unicode.length === 4) {
+        const ch = /^[0-9a-f]{4}$/i.test(this.unicode) ? String.fromCharCode(Number.parseInt(this.unicode, 16)) : '!';
+        this.unicode = undefined;
+        this.appendBase64(ch);
+      }
+      return i + 1;
+    }
     if (this.escape) {
       this.escape = false;
       const c = chunk[i];
       if (c === '/') this.appendBase64('/');
+      else if (c === 'u') this.unicode = '';
       else if (!'nrt'.includes(c)) this.fail(typeError('Binary'));
       return i + 1;
     }

@@ -192,6 +192,30 @@ describe('e2e: solution operations against the emulator', function () {
     assert.equal(statuses[statuses.length - 1], 200);
   });
 
+  it('a second import started while one runs waits for the lock, staging its file again if needed', async () => {
+    const dv = client('slow');
+    let second: Promise<unknown> | undefined;
+    const first = importSolution(dv, {
+      zipPath: await zip({ uniqueName: 'FirstInLine', version: '1.0.0.0', managed: true, entities: ['cts_first'] }),
+      overwriteUnmanagedCustomizations: false, publishWorkflows: false, poll: POLL,
+      onProgress: (p) => {
+        if (second || p.asyncOperationId === undefined) return;
+        second = (async () => importSolution(dv, {
+          zipPath: await zip({ uniqueName: 'SecondInLine', version: '1.0.0.0', managed: true, entities: ['cts_second'] }),
+          overwriteUnmanagedCustomizations: false, publishWorkflows: false, poll: POLL,
+        }))();
+      },
+    });
+    await first;
+    assert.ok(second, 'the second import started while the first ran');
+    await second;
+    assert.equal((await getSolution(dv, 'SecondInLine'))?.version, '1.0.0.0');
+    const importPath = `${new URL(emulator.info.environments.slow).pathname.replace(/\/$/, '')}/api/data/v9.2/ImportSolutionAsync`;
+    const res = await fetch(`${emulator.url}/_emulator/requests?path=${encodeURIComponent(importPath)}`);
+    const statuses = ((await res.json()) as Array<{ status: number }>).map((r) => r.status);
+    assert.ok(statuses.includes(429), `the second import met the lock: ${statuses.join(', ')}`);
+  });
+
   it('a missing dependency fails with a message naming the component, its solution and what to install', async () => {
     const dv = client('test');
     const needsProjectCore: FixtureSolution = {

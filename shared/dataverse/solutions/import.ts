@@ -7,21 +7,25 @@
  * (SolutionParameters.StageSolutionUploadId) instead of uploading it a second time. `stage: false` uploads
  * the zip in the import request itself.
  *
- * The import POST is never sent twice. When it fails ambiguously (timeout, connection lost after sending, 5xx),
- * the import job we named (ImportJobId, client-generated) is looked for: if it appears, the import is followed
- * through it; if not, the error says the outcome is unknown and how to check.
+ * The import request is sent again only when the server certainly did not act on it: the solution-operation
+ * lock and throttling (the transport waits them out, up to timeoutMs), or a staged upload that a refused attempt
+ * used up (staged again, at most three times). When it fails ambiguously (timeout, connection lost after
+ * sending, 5xx), the import job we named (ImportJobId, client-generated) is looked for: if it appears, the import
+ * is followed through it; if not, the error says the outcome is unknown, what Solution History shows running,
+ * and how to check.
  */
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../../core';
 import type { DataverseClient } from '../client';
 import { DataverseError } from '../errors';
 import { PollSchedule, waitForAsyncOperation, type AsyncOperationState, type PollOptions } from './async-operation';
-import { base64JsonFileBody } from './base64-streams';
+import { base64JsonFileBody, type Base64JsonBody } from './base64-streams';
 import { type DeletedComponent, type ImportJobLog } from './import-log';
 import {
   getImportJob, readImportReport, reportFailed, reportWarnings, SolutionImportError, type ImportJobRow, type ImportReport,
 } from './import-result';
 import { isAmbiguous, OperationDeadline, type SolutionOperationOptions } from './operation';
+import { getActiveSolutionOperation, type SolutionOperationInfo } from './queries';
 import { describeValidationResult, stageSolution, type StagedSolution } from './stage';
 import { uploadTimeoutMs } from './upload';
 
@@ -64,12 +68,23 @@ export interface ImportSolutionResult {
 type ImportAction = 'ImportSolutionAsync' | 'StageAndUpgradeAsync';
 
 const DEFAULT_CONFIRM_WINDOW_MS = 60_000;
+const MAX_RESTAGES = 3;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The import was refused because the staged upload it names no longer exists (nothing was imported). */
+function isStagedUploadGone(err: unknown): boolean {
+  return err instanceof DataverseError && err.status === 404 && /stagesolutionupload/i.test(err.serverMessage ?? '');
+}
 
 /** Thrown when an import request failed in a way that leaves open whether the server started it, and no trace of it was found. */
 export class ImportOutcomeUnknownError extends UserError {
-  constructor(action: string, importJobId: string, cause: DataverseError, windowMs: number) {
+  constructor(action: string, importJobId: string, cause: DataverseError, windowMs: number, running?: SolutionOperationInfo) {
+    const now = running
+      ? ` Solution History shows ${running.operation}${running.subOperation ? ` (${running.subOperation})` : ''} of ${running.solutionName}` +
+        `${running.version ? ` ${running.version}` : ''} in progress${running.startedOn ? ` since ${running.startedOn}` : ''}.`
+      : '';
     super(`${action} may or may not have started: ${cause.message} No import job ${importJobId} appeared within ` +
-      `${Math.round(windowMs / 1000)} s, so the request was not sent again (it could import the solution twice).`,
+      `${Math.round(windowMs / 1000)} s, so the request was not sent again (it could import the solution twice).${now}`,
     'Check Solution History in the Power Platform admin center (or importjobs and asyncoperations) before running the ' +
       'deployment again; wait for a running import to finish first.');
     this.name = 'ImportOutcomeUnknownError';
@@ -108,24 +123,15 @@ async function runImport(client: DataverseClient, action: ImportAction, options:
     ImportJobId: importJobId,
     ...(options.holdingSolution ? { HoldingSolution: true } : {}),
     ...(options.componentParameters && options.componentParameters.length > 0 ? { ComponentParameters: options.componentParameters } : {}),
-    ...(staged ? { SolutionParameters: { StageSolutionUploadId: staged.uploadId } } : {}),
   };
   const upload = staged ? undefined : await base64JsonFileBody(fields, 'CustomizationFile', options.zipPath);
   options.onProgress?.({ operation: what, status: staged ? 'Starting' : 'Uploading', elapsedMs: 0 });
 
   let asyncState: AsyncOperationState | undefined;
-  let asyncOperationId: string | undefined;
+  let started: StartedImport | undefined;
   try {
-    const response = await client.post<{ AsyncOperationId?: string; ImportJobKey?: string }>(action, upload ? upload.body : fields, {
-      operation: action,
-      headers: upload?.headers,
-      timeoutMs: upload ? uploadTimeoutMs(upload.length) : undefined,
-      // The solution-operation lock is waited out up to the caller's overall limit.
-      retry: { lockDeadlineMs: remaining() },
-      signal: options.signal,
-    });
-    asyncOperationId = response?.AsyncOperationId;
-    if (!asyncOperationId) throw new Error(`${action} answered without an AsyncOperationId.`);
+    started = await sendImportRequest(client, action, fields, upload ?? staged, options, remaining);
+    staged = started.staged;
   } catch (err) {
     if (!(err instanceof DataverseError) || !isAmbiguous(err)) throw err;
     const job = await findImportJob(client, importJobId, err, action, {
@@ -133,17 +139,59 @@ async function runImport(client: DataverseClient, action: ImportAction, options:
     });
     await waitForImportJob(client, job, what, { ...options.poll, signal: options.signal, timeoutMs: remaining(), onProgress: options.onProgress });
   }
-  if (asyncOperationId) {
-    asyncState = await waitForAsyncOperation(client, asyncOperationId, {
-      ...options.poll, signal: options.signal, timeoutMs: remaining(), onProgress: options.onProgress, importJobId, operation: what,
+  if (started) {
+    asyncState = await waitForAsyncOperation(client, started.asyncOperationId, {
+      ...options.poll, signal: options.signal, timeoutMs: remaining(), onProgress: options.onProgress, importJobId: started.importJobId, operation: what,
     });
   }
 
-  const report = await readImportReport(client, importJobId, options.signal);
+  const report = await readImportReport(client, started?.importJobId ?? importJobId, options.signal);
   if ((asyncState && asyncState.statuscode !== 30) || reportFailed(report)) {
     throw SolutionImportError.fromReport(report, subject, asyncState);
   }
-  return resultOf(report, asyncOperationId, staged);
+  return resultOf(report, started?.asyncOperationId, staged);
+}
+
+interface StartedImport {
+  asyncOperationId: string;
+  /** ImportJobKey, which public clients treat as the import job id (ours, normally). */
+  importJobId: string;
+  /** The staged upload finally used, when staging. */
+  staged?: StagedSolution;
+}
+
+/**
+ * Sends the import request: the zip streamed inside it, or a reference to the staged upload. A staged upload
+ * may be used up by a refused attempt (e.g. one that met the lock): then the file is staged again.
+ */
+async function sendImportRequest(client: DataverseClient, action: ImportAction, fields: Record<string, unknown>,
+  source: Base64JsonBody | StagedSolution | undefined, options: ImportSolutionOptions, remaining: () => number): Promise<StartedImport> {
+  let staged = source && 'uploadId' in source ? source : undefined;
+  const upload = source && 'body' in source ? source : undefined;
+  for (let restaged = 0; ; restaged++) {
+    try {
+      const body = upload ? upload.body : { ...fields, ...(staged ? { SolutionParameters: { StageSolutionUploadId: staged.uploadId } } : {}) };
+      const response = await client.post<{ AsyncOperationId?: string; ImportJobKey?: string }>(action, body, {
+        operation: action,
+        headers: upload?.headers,
+        timeoutMs: upload ? uploadTimeoutMs(upload.length) : undefined,
+        // The solution-operation lock is waited out up to the caller's overall limit.
+        retry: { lockDeadlineMs: remaining() },
+        signal: options.signal,
+      });
+      if (!response?.AsyncOperationId) throw new Error(`${action} answered without an AsyncOperationId.`);
+      const key = response.ImportJobKey;
+      return {
+        asyncOperationId: response.AsyncOperationId,
+        importJobId: key && GUID.test(key) ? key.toLowerCase() : String(fields.ImportJobId),
+        staged,
+      };
+    } catch (err) {
+      if (!staged || !isStagedUploadGone(err) || restaged >= MAX_RESTAGES) throw err;
+      staged = await stageSolution(client, options.zipPath, { signal: options.signal });
+      assertStagedImportable(staged, action);
+    }
+  }
 }
 
 function resultOf(report: ImportReport, asyncOperationId: string | undefined, staged: StagedSolution | undefined): ImportSolutionResult {
@@ -192,7 +240,10 @@ async function findImportJob(client: DataverseClient, importJobId: string, cause
     } catch (err) {
       if (options.signal?.aborted || !(err instanceof DataverseError)) throw err;
     }
-    if (!(await schedule.wait())) throw new ImportOutcomeUnknownError(action, importJobId, cause, options.timeoutMs ?? 0);
+    if (!(await schedule.wait())) {
+      throw new ImportOutcomeUnknownError(action, importJobId, cause, options.timeoutMs ?? 0,
+        await getActiveSolutionOperation(client, { signal: options.signal }));
+    }
   }
 }
 

@@ -65,15 +65,15 @@ describe('emulator lifecycle: editing an unmanaged solution', () => {
   });
 
   it('refuses a malformed environment seed, naming the environment and the key', async () => {
-    await assert.rejects(module.createEnvironment(descriptor('bad', { timeScale: 'fast' })), /Seed: environment 'bad': "timeScale"/);
-    await assert.rejects(module.createEnvironment(descriptor('bad', { connections: [{ id: 'x' }] })), /connections\[0\] needs "id" and "connectorId"/);
+    await assert.rejects(async () => module.createEnvironment(descriptor('bad', { timeScale: 'fast' })), /Seed: environment 'bad': "timeScale"/);
+    await assert.rejects(async () => module.createEnvironment(descriptor('bad', { connections: [{ id: 'x' }] })), /connections\[0\] needs "id" and "connectorId"/);
     const notZip = path.join(tempDir, 'plain.txt');
     fs.writeFileSync(notZip, 'text');
-    await assert.rejects(module.createEnvironment(descriptor('bad', { solutions: [{ zip: notZip }] })), /plain\.txt is not a solution zip/);
+    await assert.rejects(async () => module.createEnvironment(descriptor('bad', { solutions: [{ zip: notZip }] })), /plain\.txt is not a solution zip/);
     const needy = path.join(tempDir, 'needy.zip');
     await writeSolutionZip({ uniqueName: 'Needy', version: '1.0', managed: true,
       missingDependencies: [{ required: { type: '1', schemaName: 'msdyn_x', solution: 'FieldService (1.0)' } }] }, needy);
-    await assert.rejects(module.createEnvironment(descriptor('bad', { solutions: [{ zip: needy }] })), /cannot be installed: .*FieldService/);
+    await assert.rejects(async () => module.createEnvironment(descriptor('bad', { solutions: [{ zip: needy }] })), /cannot be installed: .*FieldService/);
   });
 
   it('refuses managed solutions, unknown components, bad versions and unknown environments', () => {

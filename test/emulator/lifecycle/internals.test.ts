@@ -41,8 +41,8 @@ describe('emulator lifecycle: internals', () => {
     const payload = Buffer.from(Array.from({ length: 3000 }, (_v, i) => i % 256));
 
     for (const chunkSize of [1, 7, 4096]) {
-      it(`decodes CustomizationFile to disk and parses the other values (chunks of ${chunkSize} bytes, escaped slashes)`, async () => {
-        const b64 = payload.toString('base64').replace(/\//g, '\\/');
+      it(`decodes CustomizationFile to disk and parses the other values (chunks of ${chunkSize} bytes, escaped '/' and '+')`, async () => {
+        const b64 = payload.toString('base64').replace(/\//g, '\\/').replace(/\+/g, '\\u002B');
         const body = `{ "OverwriteUnmanagedCustomizations": false, "PublishWorkflows": true, "CustomizationFile": "${b64}",` +
           ` "ImportJobId": "0f8fad5b-d9cb-469f-a165-70867728950e", "ComponentParameters": [{"@odata.type": "Microsoft.Dynamics.CRM.environmentvariablevalue", "schemaname": "a_b", "value": "x,}\\"y"}] }`;
         const parsed = await readActionBody(request(body, chunkSize), ACTIONS.ImportSolution, tempDir);

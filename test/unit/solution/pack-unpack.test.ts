@@ -194,6 +194,19 @@ describe('solution pack / unpack', () => {
     }
   });
 
+  it('unpacks into the SolutionRootPath of a fresh pac project whose tree does not exist yet', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const project = path.join(dir, 'project');
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'New.cdsproj'), '<Project><PropertyGroup><SolutionRootPath>solution\\tree</SolutionRootPath></PropertyGroup></Project>');
+    const result = await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: project });
+    assert.equal(result.solutionRoot, path.join(project, 'solution', 'tree'));
+    assert.equal(inspectSolutionFolder(project).manifest.uniqueName, 'ContosoSample');
+    assert.deepEqual(await treeDifferences(sample.solutionRoot, result.solutionRoot), []);
+  });
+
   it('re-unpacking an unchanged solution leaves XML files untouched', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));

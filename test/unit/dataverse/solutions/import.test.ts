@@ -178,6 +178,22 @@ describe('importSolution / stageAndUpgrade against a scripted Dataverse', () => 
     assert.equal(result.uniqueName, 'Contoso');
   });
 
+  it('stages again when the staged upload is gone (a refused attempt may use it up), then imports', async () => {
+    scriptImport({ statecode: 3, statuscode: 30 }, successLog());
+    dv.routes.set('POST StageSolution', (_q, res, _b, n) => reply(res, 200, stageResults({ StageSolutionUploadId: `00000000-0000-4000-8000-00000000000${n}` })));
+    dv.routes.set('POST ImportSolutionAsync', (_q, res, body, n) => {
+      if (n === 1) return odataError(res, 404, '0x80040217', 'stagesolutionupload With Id = 00000000-0000-4000-8000-000000000001 Does Not Exist');
+      reply(res, 200, { AsyncOperationId: ASYNC_ID, ImportJobKey: (JSON.parse(body.toString()) as { ImportJobId: string }).ImportJobId });
+    });
+    await importSolution(dv.client, { zipPath: zip, overwriteUnmanagedCustomizations: false, publishWorkflows: true, poll: POLL });
+    assert.equal(dv.requests('POST StageSolution').length, 2);
+    const bodies = dv.requests('POST ImportSolutionAsync').map((r) => JSON.parse(r.body.toString()) as { ImportJobId: string; SolutionParameters: unknown });
+    assert.deepEqual(bodies.map((b) => b.SolutionParameters), [
+      { StageSolutionUploadId: '00000000-0000-4000-8000-000000000001' }, { StageSolutionUploadId: '00000000-0000-4000-8000-000000000002' },
+    ]);
+    assert.equal(bodies[0].ImportJobId, bodies[1].ImportJobId);
+  });
+
   it('after an ambiguous failure (504) it does not re-send: it finds the import job it named and follows it', async () => {
     scriptImport({ statecode: 3, statuscode: 30 }, successLog());
     dv.routes.set('POST ImportSolutionAsync', (_q, res) => odataError(res, 504, '', 'Gateway Timeout'));
@@ -201,12 +217,16 @@ describe('importSolution / stageAndUpgrade against a scripted Dataverse', () => 
   it('after an ambiguous failure with no trace of the import, it says the outcome is unknown and does not re-send', async () => {
     scriptImport({ statecode: 3, statuscode: 30 }, undefined);
     dv.routes.set('POST ImportSolutionAsync', (_q, res) => odataError(res, 500, '0x80040216', 'An unexpected error occurred.'));
+    dv.routes.set('GET msdyn_solutionhistories', (_q, res) => reply(res, 200, { value: [
+      { msdyn_name: 'Contoso', msdyn_operation: 0, msdyn_suboperation: 2, msdyn_solutionversion: '1.2.0.0', msdyn_starttime: '2026-01-01T00:00:00Z' },
+    ] }));
     await assert.rejects(importSolution(dv.client, {
       zipPath: zip, overwriteUnmanagedCustomizations: false, publishWorkflows: true, poll: POLL, confirmWindowMs: 60,
     }), (err: Error) => {
       assert.ok(err instanceof ImportOutcomeUnknownError);
       assert.match(err.message, /^ImportSolutionAsync may or may not have started: Dataverse refused ImportSolutionAsync \(HTTP 500, 0x80040216\): An unexpected error occurred\./);
-      assert.match(err.message, /was not sent again[\s\S]*Check Solution History/);
+      assert.match(err.message, /was not sent again \(it could import the solution twice\)\. Solution History shows Import \(Upgrade\) of Contoso 1\.2\.0\.0 in progress since 2026-01-01T00:00:00Z\./);
+      assert.match(err.message, /Check Solution History/);
       return true;
     });
     assert.equal(dv.requests('POST ImportSolutionAsync').length, 1);
