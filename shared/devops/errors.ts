@@ -26,7 +26,7 @@ export function toDevOpsError(err: unknown, context: FailureContext): Error {
   if (err instanceof DevOpsError || !(err instanceof Error)) return err as Error;
   const failure = err as NodeApiError;
   if (typeof failure.statusCode === 'number') {
-    const server = serverMessage(failure);
+    const server = serverMessage(failure)?.replace(/[.\s]+$/, '');
     const message = `Azure DevOps refused ${context.operation} in project '${context.project}': HTTP ${failure.statusCode}${server ? ` — ${server}` : ''}.`;
     return new DevOpsError(message, hintFor(failure.statusCode, context), failure.statusCode);
   }

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { repoRoot } from '../../helpers/paths';
 
 describe('emulator core: npm run emulator (scripts/emulator.ts)', () => {
