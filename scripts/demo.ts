@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { startEmulator } from '../emulator';
 import { createTokenProvider } from '../shared/auth';
 import { DataverseClient, importSolution, listSolutions } from '../shared/dataverse';
+import { createDevOpsClient, waitForApproval } from '../shared/devops';
 import { createHttpClient } from '../shared/http';
 import { writeSampleSolutionFolder } from '../test/fixtures/solution/sample-solution';
 import { buildExtension } from './build';
@@ -70,9 +71,7 @@ async function main(): Promise<void> {
     const managedZip = pack.outputs.managedSolutionFile;
 
     for (const stage of ['test', 'prod']) {
-      if (stage === 'prod') {
-        heading('Approval before Production (approval-wait task not built yet: skipped)');
-      }
+      if (stage === 'prod') await approveProduction(emulator.url, info.devopsCollectionUri, info.devopsProjects[0], info.devopsAccessToken, result0(pack.outputs));
       heading(`Deploy managed to ${stage} (deploy-managed task not built yet: shared library importSolution, as that task will call it)`);
       const client = new DataverseClient({ environmentUrl: info.environments[stage], tokenProvider: tokens, http });
       let lastPercent = -1;
@@ -98,6 +97,34 @@ async function main(): Promise<void> {
   }
   heading(failed ? 'Demo failed' : 'Demo finished');
   process.exit(failed ? 1 : 0);
+}
+
+function result0(outputs: Record<string, string>): string {
+  return `${outputs.solutionName} ${outputs.solutionVersion}`;
+}
+
+/**
+ * The approval gate before Production, through the shared Azure DevOps client (the approval-wait task is not
+ * built yet): a work item is created, a release manager approves it (simulated through the emulator's control
+ * API two seconds later), and the wait loop sees the decision.
+ */
+async function approveProduction(baseUrl: string, collectionUrl: string, project: string, accessToken: string, what: string): Promise<void> {
+  heading('Approval before Production (approval-wait task not built yet: shared library, work item in Azure Boards)');
+  const devops = createDevOpsClient({ collectionUrl, project, accessToken, productVersion: version });
+  const item = await devops.createApprovalWorkItem({ title: `Approve deployment of ${what} to Production`, tags: ['dataverse-alm', 'approval'] });
+  console.log(`  work item ${item.id} '${item.title}' created (${item.state}); waiting for a decision`);
+  setTimeout(() => {
+    void fetch(`${baseUrl}/_emulator/devops/workitems/${item.id}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ state: 'Closed', comment: 'Test sign-off done, go ahead.', changedBy: 'Release Manager <rm@contoso.com>' }),
+    });
+  }, 2000);
+  const outcome = await waitForApproval(devops, {
+    workItemId: item.id, approvedStates: ['Closed'], rejectedStates: ['Removed'], timeoutMs: 60_000, pollIntervalMs: 1000,
+  });
+  if (outcome.decision !== 'granted') throw new Error(`approval ${outcome.decision}`);
+  console.log(`  approved by ${outcome.decidedBy?.displayName ?? 'unknown'}${outcome.latestComment ? `: "${outcome.latestComment.text}"` : ''}`);
 }
 
 void main();
