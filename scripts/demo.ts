@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startEmulator } from '../emulator';
+import { DEFAULTS, startEmulator } from '../emulator';
 import { createTokenProvider } from '../shared/auth';
 import { DataverseClient, importSolution, listSolutions } from '../shared/dataverse';
 import { createDevOpsClient, waitForApproval } from '../shared/devops';
@@ -15,6 +15,7 @@ import { buildExtension } from './build';
 import { agentEnvironment, makeWorkDir, runBundledTask } from './demo/agent';
 
 const root = path.resolve(__dirname, '..');
+const DATAVERSE_CONNECTOR = '/providers/Microsoft.PowerApps/apis/shared_commondataserviceforapps';
 const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
 function heading(text: string): void {
@@ -27,12 +28,18 @@ async function main(): Promise<void> {
   console.log(`  bundled: ${tasks.join(', ') || '(no task folders yet)'}`);
 
   heading('Emulator: Entra ID, IMDS, Azure DevOps and Dataverse (dev, test, prod) on 127.0.0.1');
-  // timeScale 0.5: imports take a visible second or two. The sample solution's table depends on the system
-  // table contact, present as a customization in every environment here.
+  // timeScale 0.5: imports take a visible second or two.
   const emulator = await startEmulator({
     port: 0,
     quiet: true,
-    seed: { environments: ['dev', 'test', 'prod'].map((name) => ({ name, timeScale: 0.5, unmanagedComponents: [{ type: 1, schemaName: 'contact' }] })) },
+    seed: {
+      environments: ['dev', 'test', 'prod'].map((name) => ({
+        name,
+        timeScale: 0.5,
+        // A Dataverse connection the deploying app registration owns, as an admin would create per environment.
+        connections: [{ id: `conn-dataverse-${name}`, connectorId: DATAVERSE_CONNECTOR, displayName: `Dataverse (${name})`, owner: DEFAULTS.clientId }],
+      })),
+    },
   });
   const info = emulator.info;
   console.log(`  listening on ${emulator.url}`);
@@ -79,12 +86,18 @@ async function main(): Promise<void> {
         zipPath: managedZip,
         overwriteUnmanagedCustomizations: false,
         publishWorkflows: true,
+        // Per-environment settings, as a deployment settings file would give them (protocol.md §5.2).
+        componentParameters: [
+          { '@odata.type': 'Microsoft.Dynamics.CRM.connectionreference', connectionreferencelogicalname: 'cnt_SharedDataverse', connectionid: `conn-dataverse-${stage}`, connectorid: DATAVERSE_CONNECTOR },
+          { '@odata.type': 'Microsoft.Dynamics.CRM.environmentvariablevalue', schemaname: 'cnt_ApiUrl', value: `https://api.contoso.com/${stage}` },
+        ],
         onProgress: (p) => {
           const percent = p.percent === undefined ? undefined : Math.floor(p.percent / 25) * 25;
           if (percent !== undefined && percent !== lastPercent) { lastPercent = percent; console.log(`    ${p.operation}: ${p.status} ${percent}%`); }
         },
       });
       console.log(`  imported ${result.uniqueName} ${result.version} (managed: ${result.managed}); import job ${result.importJobId}`);
+      console.log(`  connection reference cnt_SharedDataverse → conn-dataverse-${stage}; cnt_ApiUrl = https://api.contoso.com/${stage}`);
       for (const w of result.warnings) console.log(`  warning: ${w}`);
       const installed = (await listSolutions(client)).filter((sol) => sol.uniquename === result.uniqueName);
       for (const sol of installed) console.log(`  ${stage}: ${sol.uniquename} ${sol.version} managed=${sol.ismanaged}`);

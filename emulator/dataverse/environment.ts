@@ -137,6 +137,10 @@ export class DataverseEnvironment implements EnvironmentView {
     return this.unmanaged;
   }
 
+  systemComponents(): ComponentRef[] {
+    return this.config.systemTables.map((schemaName) => ({ type: '1', schemaName }));
+  }
+
   connection(id: string): ConnectionRecord | undefined {
     return this.connections.get(id.toLowerCase());
   }

@@ -23,6 +23,16 @@ export const DEFAULT_FIRST_PARTY_SOLUTIONS: FirstPartySolution[] = [
   { uniqueName: 'msdyn_FlowApprovalsCore', friendlyName: 'Flow Approvals Core', version: '2.0.6.2' },
 ];
 
+/**
+ * Standard tables every environment has (from the System solution, whose components are otherwise not
+ * modelled), so that a requirement on one of them — exports often list e.g. contact as `solution="Active"` —
+ * is satisfied as it is in a real environment. The `systemTables` seed key replaces the list.
+ */
+export const DEFAULT_SYSTEM_TABLES = [
+  'account', 'activitypointer', 'annotation', 'appointment', 'businessunit', 'connection', 'contact', 'email',
+  'organization', 'phonecall', 'queue', 'queueitem', 'systemuser', 'task', 'team', 'transactioncurrency',
+];
+
 export interface SeedConnection {
   id: string;
   connectorId: string;
@@ -43,6 +53,7 @@ export interface DataverseEnvironmentSeed {
   solutions: SeedSolutionZip[];
   connections: SeedConnection[];
   unmanagedComponents: ComponentRef[];
+  systemTables: string[];
 }
 
 export const DEFAULT_TIME_SCALE = 0.1;
@@ -94,8 +105,13 @@ export function readEnvironmentSeed(env: string, seed: Record<string, unknown>):
   if (!Array.isArray(unmanaged) || unmanaged.some((c) => typeof (c as ComponentRef)?.type !== 'string' && typeof (c as { type?: unknown })?.type !== 'number')) {
     fail(env, '"unmanagedComponents" must be an array of { type, schemaName?, id? }.');
   }
+  const systemTables = seed.systemTables ?? DEFAULT_SYSTEM_TABLES;
+  if (!Array.isArray(systemTables) || systemTables.some((t) => typeof t !== 'string')) {
+    fail(env, '"systemTables" must be an array of table logical names (e.g. ["account", "contact"]).');
+  }
   return {
     timeScale,
+    systemTables: (systemTables as string[]).map((t) => t.toLowerCase()),
     firstPartySolutions: readFirstParty(env, seed.firstPartySolutions),
     solutions: solutions as SeedSolutionZip[],
     connections: readConnections(env, seed.connections),

@@ -26,6 +26,8 @@ export interface EnvironmentView {
   solution(uniqueName: string): SolutionRecord | undefined;
   solutions(): SolutionRecord[];
   unmanagedComponents(): ComponentRef[];
+  /** Standard tables of the System solution (type 1). */
+  systemComponents(): ComponentRef[];
   connection(id: string): ConnectionRecord | undefined;
   /** Connection id already bound to a connection reference in the environment, if any. */
   boundConnection(logicalName: string): string | null | undefined;
@@ -76,6 +78,7 @@ const SOLUTION_REF = /^(.*?)\s*\((\d+(?:\.\d+){1,3})\)$/;
 export function evaluateMissingDependencies(pkg: SolutionPackage, env: EnvironmentView): MissingDependency[] {
   const everyComponent = (): ComponentRef[] => [
     ...env.unmanagedComponents(),
+    ...env.systemComponents(),
     ...env.solutions().filter((s) => s.componentsKnown && !s.firstParty).flatMap((s) => s.components),
   ];
   return pkg.manifest.missingDependencies.filter((md) => {

@@ -35,6 +35,7 @@ describe('emulator lifecycle: actions', () => {
     h = await startHarness({
       a: {}, b: {}, c: {}, slow: { timeScale: 1 },
       deps: { unmanagedComponents: [{ type: 61, schemaName: 'new_/shared/util.js' }] },
+      bare: { systemTables: [] },
       conn: {
         connections: [
           { id: 'conn-sp-shared', connectorId: SHAREPOINT, owner: 'someone-else', sharedWith: [app] },
@@ -247,6 +248,22 @@ describe('emulator lifecycle: actions', () => {
       assert.equal((await importAsyncAndWait(client, await importBody(needsBase))).row.statuscode, 31, 'BaseLib 1.0 lacks cts_shared');
       await importAsyncAndWait(client, await importBody({ uniqueName: 'BaseLib', version: '1.1.0.0', managed: true, entities: ['cts_Other', 'cts_Shared'] }));
       assert.equal((await importAsyncAndWait(client, await importBody(needsBase))).row.statuscode, 30);
+    });
+    it('a requirement on a standard table (contact) is met by the System solution, unless the seed removes it', async () => {
+      const needsContact = (uniqueName: string) => ({
+        uniqueName, version: '1.0', managed: true,
+        missingDependencies: [{ required: { type: '1', schemaName: 'contact', displayName: 'Contact', solution: 'Active' } }],
+      });
+      const ok = await importAsyncAndWait(await h.env('deps'), await importBody(needsContact('NeedsContact')));
+      assert.equal(ok.row.statuscode, 30, ok.row.message ?? '');
+      const custom = await importAsyncAndWait(await h.env('deps'), await importBody({
+        uniqueName: 'NeedsCustomTable', version: '1.0', managed: true,
+        missingDependencies: [{ required: { type: '1', schemaName: 'new_project', displayName: 'Project', solution: 'Active' } }],
+      }));
+      assert.equal(custom.row.statuscode, 31, 'a custom table that is not there stays missing');
+      const bare = await importAsyncAndWait(await h.env('bare'), await importBody(needsContact('NeedsContactBare')));
+      assert.equal(bare.row.statuscode, 31);
+      assert.match(bare.row.message ?? '', /Contact/);
     });
   });
 
