@@ -6,17 +6,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-/** Repository root whether this runs from scripts/ (tsx) or out/scripts/ (compiled). */
-function findRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`package.json not found above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
+import { findRoot } from './repo-root';
 
 const root = findRoot();
 

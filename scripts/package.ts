@@ -5,18 +5,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { findRoot } from './repo-root';
 import { buildExtension } from './build';
-
-/** The repository root, whether this runs from scripts/ (tsx) or out/scripts/ (compiled). */
-function findRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`package.json not found above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 const root = findRoot();
 
