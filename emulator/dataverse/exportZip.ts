@@ -54,6 +54,28 @@ function removeDefinitions(xml: string, removed: ComponentRef[]): string {
   return out;
 }
 
+/**
+ * Zip entries (lower-case) that belong to removed web resources and workflows: their definitions in
+ * customizations.xml name them (`<FileName>`, `<JsonFileName>`, `<XamlFileName>`).
+ */
+function removedComponentFiles(customizations: string, removed: ComponentRef[]): Set<string> {
+  const files = new Set<string>();
+  const add = (block: RegExpExecArray | null, element: RegExp): void => {
+    const file = block ? element.exec(block[0]) : null;
+    if (file) files.add(file[1].replace(/^\//, '').toLowerCase());
+  };
+  for (const c of removed) {
+    const name = c.schemaName ? anyCase(c.schemaName) : undefined;
+    if (c.type === '61' && name) {
+      add(new RegExp(`<WebResource>(?:(?!</WebResource>)[\\s\\S])*?<Name>${name}</Name>[\\s\\S]*?</WebResource>`).exec(customizations), /<FileName>([^<]+)<\/FileName>/);
+    }
+    if (c.type === '29' && c.id) {
+      add(new RegExp(`<Workflow WorkflowId="\\{?${anyCase(normalizeIdent(c.id))}\\}?"[\\s\\S]*?</Workflow>`).exec(customizations), /<(?:Json|Xaml)FileName>([^<]+)<\/(?:Json|Xaml)FileName>/);
+    }
+  }
+  return files;
+}
+
 function isRemovedEnvVarFile(entry: string, removed: ComponentRef[]): boolean {
   const m = /^environmentvariabledefinitions\/([^/]+)\//i.exec(entry);
   return !!m && removed.some((c) => c.type === '380' && c.schemaName?.toLowerCase() === m[1].toLowerCase());
@@ -75,8 +97,11 @@ export async function writeExportZip(request: ExportRequest): Promise<number> {
   try {
     const out = new yazl.ZipFile();
     const edited = request.edits.added.length + request.edits.removed.length > 0;
+    const removedFiles = request.edits.removed.length > 0
+      ? removedComponentFiles(decodeXmlText((await source.read('customizations.xml')) ?? Buffer.alloc(0)), request.edits.removed)
+      : new Set<string>();
     for (const entry of source.entries) {
-      if (isRemovedEnvVarFile(entry.name, request.edits.removed)) continue;
+      if (isRemovedEnvVarFile(entry.name, request.edits.removed) || removedFiles.has(entry.name.toLowerCase())) continue;
       if (entry.name === 'solution.xml' || (entry.name === 'customizations.xml' && (request.managed || edited))) {
         const text = decodeXmlText((await source.read(entry.name)) ?? Buffer.alloc(0));
         const rewritten = entry.name === 'solution.xml'

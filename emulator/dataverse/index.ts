@@ -82,12 +82,12 @@ export function createDataverseModule(options: DataverseModuleOptions = {}): Dat
     async reset() {
       closeAll();
       const entries = await fs.promises.readdir(root);
-      await Promise.all(entries.map((e) => fs.promises.rm(path.join(root, e), { recursive: true, force: true })));
+      await Promise.all(entries.map((e) => fs.promises.rm(path.join(root, e), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })));
     },
 
     async close() {
       closeAll();
-      await fs.promises.rm(root, { recursive: true, force: true });
+      await fs.promises.rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
 
     environment: (name: string) => environments.get(name.toLowerCase()),

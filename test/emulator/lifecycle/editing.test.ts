@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as yauzl from 'yauzl';
 import type { EnvironmentDescriptor } from '../../../emulator/core/contracts';
 import { createDataverseModule, type DataverseLifecycleModule, ODataFailure } from '../../../emulator/dataverse';
 import { readSolutionPackage } from '../../../emulator/dataverse/solutionPackage';
@@ -14,6 +15,19 @@ function descriptor(name: string, seed: Record<string, unknown>): EnvironmentDes
     name, url: `http://127.0.0.1:1/env/${name}`, tenantId: '11111111-1111-4111-8111-111111111111',
     organizationId: '66666666-6666-4666-8666-666666666666', businessUnitId: '77777777-7777-4777-8777-777777777777', seed,
   };
+}
+
+function zipEntryNames(zipPath: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipPath, { lazyEntries: true }, (err, zip) => {
+      if (err || !zip) return reject(err ?? new Error('no zip'));
+      const found: string[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => { found.push(entry.fileName); zip.readEntry(); });
+      zip.on('end', () => resolve(found));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
 }
 
 const names = (components: { type: string; schemaName?: string; id?: string }[], type: string) =>
@@ -58,6 +72,8 @@ describe('emulator lifecycle: editing an unmanaged solution', () => {
     assert.deepEqual(names(pkg.components, '1'), ['cts_a']);
     assert.deepEqual(names(pkg.components, '61'), ['cts_/new.js']);
     assert.deepEqual(pkg.envVarDefinitions, []);
+    const entries = await zipEntryNames(exported.filePath);
+    assert.ok(!entries.some((e) => /^WebResources\/cts_oldjs/i.test(e)), `the removed web resource's file is not exported: ${entries.join(', ')}`);
     await module.createEnvironment(descriptor('test', { timeScale: 0, solutions: [{ zip: exported.filePath }] }));
     const imported = module.environment('test')?.solution('Maker');
     assert.equal(imported?.version, '1.1.0.0');
