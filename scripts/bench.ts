@@ -12,6 +12,11 @@ const benches = fs.readdirSync(path.join(root, 'bench'))
   .filter((f) => f.endsWith('.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+// Benchmarks measure the shipped artifacts: build the bundles and the tsc output first.
+for (const [what, args] of [['build', [path.join(root, 'node_modules', '.bin', 'tsx'), 'scripts/build.ts']], ['tsc', [path.join(root, 'node_modules', '.bin', 'tsc'), '-p', 'tsconfig.json']]] as const) {
+  const r = spawnSync(process.execPath, [...args], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) { console.error(`${what} failed; no benchmark run.`); process.exit(1); }
+}
 let failures = 0;
 for (const file of benches) {
   console.log(`\n== bench/${file}`);
