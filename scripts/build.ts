@@ -1,7 +1,7 @@
 /**
  * `npm run build`: bundles every tasks/<folder>/index.ts with esbuild into
  * dist/extension/tasks/<folder>/index.js (one self-contained CommonJS file, no node_modules at run time)
- * and lays out the exact VSIX tree under dist/extension.
+ * and lays out the exact VSIX tree under dist/extension; source maps go to dist/sourcemaps/<folder>/.
  */
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -10,8 +10,13 @@ import { findRoot } from './repo-root';
 
 const root = findRoot();
 
-export async function bundleTask(entry: string, outFile: string): Promise<void> {
-  await esbuild.build({
+/**
+ * One self-contained CommonJS file. Minified, but with function names kept so an unexpected error's stack
+ * still says where it came from. The source map, when asked for, is written to `mapFile` — outside the VSIX
+ * tree (design.md §4 ships only task.json, icon.png and index.js per task).
+ */
+export async function bundleTask(entry: string, outFile: string, mapFile?: string): Promise<void> {
+  const result = await esbuild.build({
     entryPoints: [entry],
     outfile: outFile,
     bundle: true,
@@ -19,12 +24,19 @@ export async function bundleTask(entry: string, outFile: string): Promise<void> 
     target: 'node20',
     format: 'cjs',
     minify: true,
-    sourcemap: true,
+    keepNames: true,
+    sourcemap: mapFile ? 'external' : false,
     sourcesContent: true,
     legalComments: 'eof',
     logLevel: 'warning',
-    metafile: false,
+    write: false,
   });
+  for (const file of result.outputFiles) {
+    const target = file.path.endsWith('.map') ? mapFile : file.path;
+    if (!target) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, file.contents);
+  }
 }
 
 function copyIfExists(from: string, to: string): void {
@@ -43,7 +55,9 @@ export async function buildExtension(outRoot = path.join(root, 'dist', 'extensio
   await Promise.all(folders.map(async (folder) => {
     const src = path.join(tasksDir, folder);
     const dest = path.join(outRoot, 'tasks', folder);
-    if (fs.existsSync(path.join(src, 'index.ts'))) await bundleTask(path.join(src, 'index.ts'), path.join(dest, 'index.js'));
+    if (fs.existsSync(path.join(src, 'index.ts'))) {
+      await bundleTask(path.join(src, 'index.ts'), path.join(dest, 'index.js'), path.join(outRoot, '..', 'sourcemaps', folder, 'index.js.map'));
+    }
     copyIfExists(path.join(src, 'task.json'), path.join(dest, 'task.json'));
     copyIfExists(path.join(src, 'icon.png'), path.join(dest, 'icon.png'));
   }));

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   for (const [name, url] of Object.entries(info.environments)) console.log(`  environment ${name.padEnd(5)} ${url}`);
 
   let failed = false;
+  const workDir = makeWorkDir();
   let http: ReturnType<typeof createHttpClient>;
   let tokens: ReturnType<typeof createTokenProvider>;
   try {
@@ -61,7 +62,6 @@ async function main(): Promise<void> {
       console.log(`  ${name.padEnd(5)} WhoAmI → user ${me.UserId}, organization ${me.OrganizationId}`);
     }
 
-    const workDir = makeWorkDir();
     heading('Source control: the unpacked solution (what export-solution will write; that task is not built yet)');
     const sample = writeSampleSolutionFolder(path.join(workDir, 's', 'solutions', 'ContosoSample'), { layout: 'project', managed: 2 });
     console.log(`  ${path.relative(workDir, sample.folder)}: pac project layout, ${sample.uniqueName} ${sample.version}`);
@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     console.error(`  FAILED: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await emulator.stop();
+    fs.rmSync(workDir, { recursive: true, force: true });
   }
   heading(failed ? 'Demo failed' : 'Demo finished');
   process.exit(failed ? 1 : 0);

@@ -40,7 +40,7 @@ describe('e2e: a bundled task runs as its own process, with no node_modules', ()
   beforeEach(async () => { await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' }); });
 
   it('is one self-contained file in a folder with no node_modules above it', () => {
-    assert.deepEqual(fs.readdirSync(bundle.dir).sort(), ['index.js', 'index.js.map', 'task.json']);
+    assert.deepEqual(fs.readdirSync(bundle.dir).sort(), ['index.js', 'task.json']);
     assert.equal(nodeModulesAbove(bundle.dir), undefined);
     const source = fs.readFileSync(bundle.indexJs, 'utf8');
     assert.doesNotMatch(source, /require\(["']azure-pipelines-task-lib/, 'task-lib is bundled, not required at run time');

@@ -55,6 +55,7 @@ describe('packaging: VSIX built with tfx (offline)', () => {
       }
     }
     assert.deepEqual(entries.filter((e) => e.includes('node_modules')), []);
+    assert.deepEqual(entries.filter((e) => e.endsWith('.map')), [], 'source maps stay in dist/sourcemaps, outside the VSIX');
     assert.ok(result.sizeBytes < 25 * 1024 * 1024, 'under the marketplace limit of 25 MiB');
   });
 });
