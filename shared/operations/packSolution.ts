@@ -56,6 +56,7 @@ export async function packSolution(options: PackSolutionOptions, reporter: Repor
     throw new UserError(`Output folder '${options.outputFolder}' holds an unexpanded pipeline variable.`,
       "Set 'outputFolder' to a real path (the default $(Build.ArtifactStagingDirectory) exists only inside a pipeline).");
   }
+  checkOutputFolder(options.outputFolder);
 
   const info = await reporter.group('Inspect the solution folder', async () => {
     const found = inspectSolutionFolder(options.sourceFolder);
@@ -109,6 +110,32 @@ export async function packSolution(options: PackSolutionOptions, reporter: Repor
   };
 }
 
+/** Refuses an output folder that is, or lies under, an existing file (else mkdir fails with a bare EEXIST/ENOTDIR). */
+function checkOutputFolder(outputFolder: string): void {
+  const folder = path.resolve(outputFolder);
+  for (let p = folder; ; p = path.dirname(p)) {
+    const stat = statIfPresent(p);
+    if (stat?.isDirectory()) return;
+    if (stat) {
+      throw new UserError(p === folder
+        ? `Input 'outputFolder' (${outputFolder}) is a file, not a folder.`
+        : `Input 'outputFolder' (${outputFolder}) cannot be created: '${p}' is a file, not a folder.`,
+      "Set 'outputFolder' to a folder (it is created when missing), or move that file away.");
+    }
+    if (path.dirname(p) === p) return;
+  }
+}
+
+function statIfPresent(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
 /**
  * Empty keeps the source version; anything with `*` (or a pipeline variable) is a pattern. A result lower than
  * the source version is refused unless the pattern keeps the major and minor parts, since then only the
@@ -123,7 +150,7 @@ export function resolveVersion(sourceVersion: string, requested: string | undefi
       'Check the variable name (Azure Pipelines leaves unknown variables as they are), e.g. *.*.$(Build.BuildId).0.');
   }
   const isPattern = text.includes('*');
-  const version = isPattern ? applyVersionPattern(sourceVersion, text) : parseVersion(text, "Input 'version'").text;
+  const version = isPattern ? applyVersionPattern(sourceVersion, text, "Input 'version'") : parseVersion(text, "Input 'version'").text;
   const keepsMajorMinor = isPattern && text.split('.').slice(0, 2).every((p) => p === '*');
   if (!keepsMajorMinor && compareVersions(version, sourceVersion) < 0) {
     throw new UserError(

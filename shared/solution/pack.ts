@@ -41,7 +41,8 @@ export interface PackResult {
 /** Thrown when content files are missing: lists every one, so a single run shows all of them. */
 export class MissingContentError extends UserError {
   constructor(readonly missingFiles: MissingFile[], solutionRoot: string) {
-    super(`Cannot pack '${solutionRoot}': ${missingFiles.length} file(s) referenced by the solution are missing:\n${missingFiles.map(describeMissing).join('\n')}`,
+    // The fix goes on its own line after the list (a UserError hint would be appended to the last bullet).
+    super(`Cannot pack '${solutionRoot}': ${missingFiles.length} file(s) referenced by the solution are missing:\n${missingFiles.map(describeMissing).join('\n')}\n` +
       'Add these files (or build them and supply them through a map file), then pack again.');
     this.name = 'MissingContentError';
   }
@@ -101,7 +102,8 @@ function zipEntries(plan: PackPlan, customizationsFile: string, solution: Buffer
 
 /**
  * Packs a solution folder. Everything is validated (manifest, version, every referenced file) before any output
- * is written; a failure leaves no zip behind. Same input → byte-identical zips.
+ * is written; a failure leaves no new zip behind and keeps existing files of the same names. Same input →
+ * byte-identical zips.
  */
 export async function packSolution(options: PackOptions): Promise<PackResult> {
   const logger = options.logger ?? silentLogger;
@@ -134,23 +136,31 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
     throw new UserError(`The unmanaged and the managed zip would both be written to '${targets[0]}'.`, 'Give them different paths.');
   }
   const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
+  // Both zips or neither: each is written to a staging name beside its target and only renamed into place once
+  // every zip is complete, so a failure leaves no partial output and keeps any previous zip of the same name.
+  const staged = targets.map(stagingName);
   const written: string[] = [];
   try {
     for (const [i, plan] of plans.entries()) {
-      const target = targets[i];
-      await writePackage(ctx, plan, target, solutionFor(solutionBase, plan.variant, options.version));
-      written.push(target);
-      logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${target}.`);
-      if (plan.variant === 'managed') result.managedZipPath = target; else result.unmanagedZipPath = target;
+      await writePackage(ctx, plan, staged[i], solutionFor(solutionBase, plan.variant, options.version));
+      written.push(staged[i]);
+    }
+    for (const [i, plan] of plans.entries()) {
+      await fs.promises.rename(staged[i], targets[i]);
+      logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${targets[i]}.`);
+      if (plan.variant === 'managed') result.managedZipPath = targets[i]; else result.unmanagedZipPath = targets[i];
       for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
     }
-  } catch (err) {
-    // Both zips or neither: a half-finished Both pack must not leave one zip behind.
+  } finally {
+    // Only what was written: removing a staging name under an unusable folder would hide the real error.
     for (const f of written) await fs.promises.rm(f, { force: true });
-    throw err;
   }
   for (const w of result.warnings) logger.warn(w);
   return result;
+}
+
+function stagingName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.staged`);
 }
 
 function dedupeMissing(list: MissingFile[]): MissingFile[] {

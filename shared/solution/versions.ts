@@ -54,33 +54,39 @@ export function compareVersions(a: string | SolutionVersion, b: string | Solutio
   return 0;
 }
 
+/** Pattern examples for a source version with `parts` parts: one that keeps it, one that sets the build part. */
+function patternExamples(parts: number): string {
+  const keep = Array<string>(parts).fill('*');
+  const build = [...keep];
+  build[Math.min(2, parts - 1)] = '$(Build.BuildId)';
+  if (parts === 4) build[3] = '0';
+  return `'${keep.join('.')}' or '${build.join('.')}'`;
+}
+
 /**
- * Applies a version pattern to a source version. Each pattern part is a number or `*` (keep the source's part).
- * Build variables must already be expanded (`*.*.$(Build.BuildId).0` arrives here as `*.*.123.0`).
+ * Applies a version pattern to a source version. Each pattern part is a number or `*` (keep the source's part),
+ * and the pattern has as many parts as the source version, so no part is silently dropped or invented. A full
+ * version without `*` is taken as it is (2 to 4 parts). Build variables must already be expanded
+ * (`*.*.$(Build.BuildId).0` arrives here as `*.*.123.0`). `what` names the input in errors.
  */
-export function applyVersionPattern(source: string, pattern: string): string {
+export function applyVersionPattern(source: string, pattern: string, what = 'Version pattern'): string {
   const src = parseVersion(source, 'Source version');
   const trimmed = pattern.trim();
   const variable = /\$\([^)]*\)/.exec(trimmed);
   if (variable) {
-    throw new UserError(`Version pattern '${pattern}' still contains the pipeline variable ${variable[0]}.`,
+    throw new UserError(`${what} '${pattern}' still contains the pipeline variable ${variable[0]}.`,
       'Check the variable name; Azure Pipelines leaves unknown variables as $(Name).');
   }
+  if (!trimmed.includes('*')) return parseVersion(trimmed, what).text;
   const raw = trimmed.split('.');
-  if (trimmed === '' || raw.length < 2 || raw.length > 4) {
-    throw new UserError(`Version pattern '${pattern}' is invalid: it has ${trimmed === '' ? 0 : raw.length} part(s); use 2 to 4 parts, each a number or '*'.`,
+  if (raw.length < 2 || raw.length > 4) {
+    throw new UserError(`${what} '${pattern}' is invalid: it has ${raw.length} part(s); use 2 to 4 parts, each a number or '*'.`,
       "Example: '*.*.$(Build.BuildId).0'.");
   }
-  const parts = raw.map((p, i) => {
-    if (p === '*') {
-      const kept = src.parts[i];
-      if (kept === undefined) {
-        throw new UserError(`Version pattern '${pattern}': ${partName(i)} is '*' but the source version '${source}' has only ${src.parts.length} parts, so there is nothing to keep.`,
-          'Give a number for that part instead of *.');
-      }
-      return kept;
-    }
-    return checkPart(p, i, trimmed, `Version pattern`);
-  });
-  return parts.join('.');
+  if (raw.length !== src.parts.length) {
+    throw new UserError(`${what} '${pattern}' has ${raw.length} parts but the source version '${src.text}' has ${src.parts.length}; ` +
+      'a pattern must have one part per source part, otherwise parts would be dropped or invented.',
+      `Use a ${src.parts.length}-part pattern, e.g. ${patternExamples(src.parts.length)}, or a full version such as '1.2.3.4'.`);
+  }
+  return raw.map((p, i) => (p === '*' ? src.parts[i] : checkPart(p, i, trimmed, what))).join('.');
 }

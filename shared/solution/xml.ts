@@ -18,6 +18,24 @@ export function isElement(node: XmlNode): node is XmlElement {
   return (node as XmlElement).name !== undefined;
 }
 
+/**
+ * Names fast-xml-parser refuses (`constructor`, `prototype`) or silently renames (`toString` → `__toString`, …)
+ * because they are Object.prototype members. Real files use some (PCF ControlManifest.xml has `constructor="…"`),
+ * so they are handed to the parser under an escaped key no XML name can take ('#' is not a name character) and
+ * restored in `convert`. `__proto__` is not escaped and stays refused by the parser.
+ */
+const PROTOTYPE_NAMES = new Set(['constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf',
+  '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+const ESCAPE = '#name:';
+
+function escapeName(name: string): string {
+  return PROTOTYPE_NAMES.has(name) ? `${ESCAPE}${name}` : name;
+}
+
+function unescapeName(key: string): string {
+  return key.startsWith(ESCAPE) ? key.slice(ESCAPE.length) : key;
+}
+
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -29,6 +47,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   commentPropName: '#comment',
   cdataPropName: '#cdata',
+  transformTagName: escapeName,
+  transformAttributeName: escapeName,
 });
 
 const BOM = '\uFEFF';
@@ -52,7 +72,7 @@ export function parseXml(text: string, what: string): XmlElement {
   try {
     raw = parser.parse(body) as RawNode[];
   } catch (err) {
-    // fast-xml-parser refuses names such as __proto__ and nesting deeper than 100 levels.
+    // fast-xml-parser refuses the name __proto__ and nesting deeper than 100 levels.
     throw new UserError(`${what} was refused: ${err instanceof Error ? err.message : String(err)}.`, 'Check that the file is really a Dataverse solution file.');
   }
   const roots = convert(raw).filter(isElement);
@@ -72,8 +92,8 @@ function convert(raw: RawNode[]): XmlNode[] {
     else if (key === '#cdata') out.push({ cdata: innerText(value as RawNode[]) });
     else if (key === '#comment') out.push({ comment: innerText(value as RawNode[]) });
     else {
-      const attrs = Object.entries((node[':@'] as Record<string, string> | undefined) ?? {}).map(([k, v]) => [k, String(v)] as [string, string]);
-      out.push({ name: key, attrs, children: convert(value as RawNode[]) });
+      const attrs = Object.entries((node[':@'] as Record<string, string> | undefined) ?? {}).map(([k, v]) => [unescapeName(k), String(v)] as [string, string]);
+      out.push({ name: unescapeName(key), attrs, children: convert(value as RawNode[]) });
     }
   }
   return out;

@@ -51,6 +51,14 @@ describe('operations packSolution', () => {
       assert.throws(() => resolveVersion('1.2.3.4', '*.x.1.0', manifest), /part 2 \(minor\) 'x'/);
       assert.throws(() => resolveVersion('1.2.3.4', '1.2.3.4.5', manifest), /5 part\(s\)/);
     });
+
+    it('refuses a pattern with fewer or more parts than the source version instead of dropping parts', () => {
+      assert.throws(() => resolveVersion('1.2.3.4', '*.*', manifest), (err: unknown) => err instanceof UserError
+        && /^Input 'version' '\*\.\*' has 2 parts but the source version '1\.2\.3\.4' has 4/.test(err.message)
+        && err.message.includes("'*.*.*.*' or '*.*.$(Build.BuildId).0'"));
+      assert.throws(() => resolveVersion('0.0.0.0', '1.2.*', manifest), /Input 'version' '1\.2\.\*' has 3 parts but the source version '0\.0\.0\.0' has 4/);
+      assert.equal(resolveVersion('1.2.3.4', '1.3', manifest), '1.3', 'a full version keeps its own part count');
+    });
   });
 
   it('packs deterministically: two runs give byte-identical zips', async () => {
@@ -113,6 +121,19 @@ describe('operations packSolution', () => {
     const ok = writeSolutionFolder(path.join(dir, 'o'), { layout: 'flat' });
     await rejectsUserError(packSolution(options(ok.folder, { outputFolder: '/agent/$(Build.ArtifactStagingDirectory)' }), createRecordingReporter()),
       'unexpanded pipeline variable');
+  });
+
+  it('refuses an output folder that is a file, or lies under one, before writing anything', async () => {
+    const solution = writeSolutionFolder(path.join(dir, 'src'), { layout: 'flat' });
+    const manifestBefore = fs.readFileSync(solution.manifestPath, 'utf8');
+    const file = path.join(dir, 'artifact.txt');
+    fs.writeFileSync(file, 'not a folder');
+    const run = (outputFolder: string) => packSolution(options(solution.folder, { outputFolder, version: '*.*.42.0', updateSourceVersion: true }), createRecordingReporter());
+    await rejectsUserError(run(file), `Input 'outputFolder' (${file}) is a file, not a folder.`, "Set 'outputFolder' to a folder");
+    await rejectsUserError(run(path.join(file, 'drop')), `'${file}' is a file, not a folder.`);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'not a folder');
+    assert.equal(fs.readFileSync(solution.manifestPath, 'utf8'), manifestBefore);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['artifact.txt', 'src']);
   });
 });
 

@@ -137,6 +137,10 @@ describe('solution pack / unpack', () => {
       'WebResources/cnt_/scripts/project.form.js',
     ]);
     assert.match(err.message, /referenced by CanvasApps\/cnt_projects_1a2b3\.meta\.xml/);
+    const lines = err.message.split('\n');
+    assert.deepEqual(lines.slice(1, 4).map((l) => l.startsWith('  - ') && l.endsWith(')')), [true, true, true], 'each bullet ends with its own detail');
+    assert.equal(lines[4], 'Add these files (or build them and supply them through a map file), then pack again.');
+    assert.equal(lines.length, 5);
     assert.ok(!fs.existsSync(out), 'no output folder or partial zip');
   });
 
@@ -148,6 +152,28 @@ describe('solution pack / unpack', () => {
     await assert.rejects(packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: path.join(dir, 'blocker', 'm.zip') }));
     assert.ok(!fs.existsSync(unmanagedZipPath));
     await rejectsWith(() => packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: unmanagedZipPath }), /would both be written to/);
+  });
+
+  it('keeps the previous zips when one of a Both pack fails, and replaces both only when both succeed', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+    const unmanagedZipPath = path.join(out, 'u.zip');
+    const managedZipPath = path.join(out, 'm.zip');
+    fs.writeFileSync(unmanagedZipPath, 'previous unmanaged');
+    fs.writeFileSync(path.join(dir, 'blocker'), 'a file, not a folder');
+    await assert.rejects(packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: path.join(dir, 'blocker', 'm.zip') }),
+      (err: Error) => err.message.includes('blocker') && !err.message.includes('.staged'));
+    assert.equal(fs.readFileSync(unmanagedZipPath, 'utf8'), 'previous unmanaged');
+    assert.deepEqual(fs.readdirSync(out), ['u.zip'], 'no staging file is left behind');
+
+    fs.writeFileSync(managedZipPath, 'previous managed');
+    const result = await packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath });
+    assert.equal(result.unmanagedZipPath, unmanagedZipPath);
+    assert.equal(result.managedZipPath, managedZipPath);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['m.zip', 'u.zip']);
+    for (const zip of [unmanagedZipPath, managedZipPath]) assert.equal(fs.readFileSync(zip).subarray(0, 2).toString('latin1'), 'PK');
   });
 
   it('explains a canvas app kept only as source', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyVersionPattern, compareVersions, isValidVersion, parseVersion, stampFolderVersion, stampVersionText } from '../../../shared/solution';
+import { UserError } from '../../../shared/core';
 import { writeSampleSolutionFolder } from '../../fixtures/solution/sample-solution';
 import { TempDirs } from './helpers';
 
@@ -35,12 +36,26 @@ describe('solution versions', () => {
   it('applies a pattern where * keeps the source part', () => {
     assert.equal(applyVersionPattern('1.4.0.0', '*.*.123.0'), '1.4.123.0');
     assert.equal(applyVersionPattern('1.4.9.9', '2.*.*.*'), '2.4.9.9');
-    assert.equal(applyVersionPattern('1.5', '*.*.7'), '1.5.7');
-    assert.equal(applyVersionPattern('1.2.3.4', '*.*'), '1.2');
+    assert.equal(applyVersionPattern('1.5', '*.7'), '1.7');
+    assert.equal(applyVersionPattern('1.2.3', '*.*.9'), '1.2.9');
+  });
+
+  it('takes a full version (no *) with its own part count', () => {
+    assert.equal(applyVersionPattern('1.2.3.4', '2.0'), '2.0');
+    assert.equal(applyVersionPattern('1.5', '1.6.0.0'), '1.6.0.0');
+  });
+
+  it('refuses a pattern whose part count differs from the source version, naming both counts and an example', () => {
+    const refused = (source: string, pattern: string, counts: RegExp, example: string) => assert.throws(() => applyVersionPattern(source, pattern, "Input 'version'"),
+      (err: unknown) => err instanceof UserError && err.message.startsWith(`Input 'version' '${pattern}'`) && counts.test(err.message) && err.message.includes(example));
+    refused('1.2.3.4', '*.*', /has 2 parts but the source version '1\.2\.3\.4' has 4/, "'*.*.*.*' or '*.*.$(Build.BuildId).0'");
+    refused('0.0.0.0', '1.2.*', /has 3 parts but the source version '0\.0\.0\.0' has 4/, "'*.*.*.*' or '*.*.$(Build.BuildId).0'");
+    refused('1.5', '*.*.7', /has 3 parts but the source version '1\.5' has 2/, "'*.*' or '*.$(Build.BuildId)'");
+    refused('1.5', '*.*.*.1', /has 4 parts but the source version '1\.5' has 2/, "'*.*' or '*.$(Build.BuildId)'");
+    refused('1.0.0', '*.*.*.*', /has 4 parts but the source version '1\.0\.0' has 3/, "'*.*.*' or '*.*.$(Build.BuildId)'");
   });
 
   it('rejects patterns with a clear reason', () => {
-    assert.throws(() => applyVersionPattern('1.5', '*.*.*.1'), /part 3 \(build\) is '\*' but the source version '1\.5' has only 2 parts/);
     assert.throws(() => applyVersionPattern('1.0.0.0', '*.*.$(Build.BuildId).0'), /still contains the pipeline variable \$\(Build\.BuildId\)/);
     assert.throws(() => applyVersionPattern('1.0.0.0', '*.*.99999999999.0'), /larger than 2147483647/);
     assert.throws(() => applyVersionPattern('1.0.0.0', '*'), /Version pattern '\*' is invalid: it has 1 part/);

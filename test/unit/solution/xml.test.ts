@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { attr, child, decodeXml, parseXml, textOf, writeXml } from '../../../shared/solution/xml';
-import { xmlDifference, xmlEqual } from '../../fixtures/solution/xml-compare';
+import { xmlDifference, xmlEqual, ZIP_UNORDERED_COLLECTIONS } from '../../fixtures/solution/xml-compare';
 
 describe('solution XML handling', () => {
   it('refuses an XXE document without reading the external entity', () => {
@@ -22,9 +22,22 @@ describe('solution XML handling', () => {
 
   it('refuses prototype-polluting names and absurd nesting with a clear error', () => {
     assert.throws(() => parseXml('<a><__proto__><x/></__proto__></a>', 'evil.xml'), /evil\.xml was refused: .*__proto__/);
-    assert.throws(() => parseXml('<a constructor="x" />', 'evil.xml'), /evil\.xml was refused/);
+    assert.throws(() => parseXml('<a __proto__="x" />', 'evil.xml'), /evil\.xml was refused: .*__proto__/);
     assert.throws(() => parseXml(`${'<a>'.repeat(200)}${'</a>'.repeat(200)}`, 'deep.xml'), /deep\.xml was refused: .*nested/i);
     assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+
+  it('keeps names that are Object.prototype members (PCF manifests use constructor="…") without polluting anything', () => {
+    const src = '<manifest><control namespace="PowerCAT" constructor="Panel" toString="t" __toString="u"><constructor>c</constructor><valueOf/></control></manifest>';
+    const control = child(parseXml(src, 'ControlManifest.xml'), 'control');
+    assert.ok(control);
+    assert.equal(attr(control, 'constructor'), 'Panel');
+    assert.deepEqual(control.attrs.map(([k]) => k), ['namespace', 'constructor', 'toString', '__toString']);
+    assert.equal(textOf(child(control, 'constructor')), 'c');
+    assert.equal(writeXml(parseXml(src, 'ControlManifest.xml'), { declaration: false }),
+      '<manifest>\n  <control namespace="PowerCAT" constructor="Panel" toString="t" __toString="u">\n    <constructor>c</constructor>\n    <valueOf />\n  </control>\n</manifest>');
+    assert.equal(({} as Record<string, unknown>).constructor, Object, 'Object.prototype is untouched');
+    assert.equal(String({}), '[object Object]');
   });
 
   it('reports malformed XML with line and column', () => {
@@ -52,10 +65,21 @@ describe('solution XML handling', () => {
     assert.equal(writeXml(parseXml(src, 'r'), { declaration: false }), '<r>\n  <p>Hello <b>world</b> again</p>\n</r>');
   });
 
-  it('compares semantically: whitespace, BOM, declaration, line endings, attribute and sibling order ignored', () => {
-    assert.ok(xmlEqual('\uFEFF<?xml version="1.0"?>\r\n<a y="2" x="1">\r\n  <b>t</b>\r\n  <c/>\r\n</a>', '<a x="1" y="2"><c></c><b> t </b></a>'));
+  it('compares semantically: whitespace, BOM, declaration, line endings and attribute order ignored', () => {
+    assert.ok(xmlEqual('\uFEFF<?xml version="1.0"?>\r\n<a y="2" x="1">\r\n  <b>t</b>\r\n  <c/>\r\n</a>', '<a x="1" y="2"><b> t </b><c></c></a>'));
     assert.match(xmlDifference('<a><b>1</b></a>', '<a><b>2</b></a>', 'f') ?? '', /a\/b: attributes or text differ/);
     assert.match(xmlDifference('<a><b/></a>', '<a><b/><b/></a>', 'f') ?? '', /1 child elements vs 2/);
     assert.match(xmlDifference('<a x="1"/>', '<a x="2"/>', 'f') ?? '', /attributes or text differ/);
+  });
+
+  it('compares sibling order, except among the children of the collections a zip round trip reorders', () => {
+    assert.equal(xmlEqual('<a><b/><c/></a>', '<a><c/><b/></a>'), false);
+    assert.match(xmlDifference('<a><b/><c/></a>', '<a><c/><b/></a>', 'f') ?? '', /a: child 1 is <b> vs <c>/);
+    assert.match(xmlDifference('<a><b>1</b><b>2</b></a>', '<a><b>2</b><b>1</b></a>', 'f') ?? '', /a\/b: attributes or text differ/);
+    const views = (order: string[]) => `<Entity><SavedQueries><savedqueries>${order.map((id) => `<savedquery><savedqueryid>${id}</savedqueryid></savedquery>`).join('')}</savedqueries></SavedQueries></Entity>`;
+    assert.equal(xmlDifference(views(['1', '2']), views(['2', '1']), 'f', ZIP_UNORDERED_COLLECTIONS), undefined);
+    assert.match(xmlDifference(views(['1', '2']), views(['2', '1']), 'f') ?? '', /savedquery\/savedqueryid: attributes or text differ/);
+    assert.match(xmlDifference(views(['1', '2']), views(['1', '3']), 'f', ZIP_UNORDERED_COLLECTIONS) ?? '', /savedqueryid: attributes or text differ/);
+    assert.ok(xmlDifference('<Entities><b/><c/></Entities>', '<Entities><c/><b/></Entities>', 'f', ZIP_UNORDERED_COLLECTIONS));
   });
 });
