@@ -6,7 +6,7 @@
  */
 import { silentLogger, type Logger } from '../core';
 import { DEFAULT_RETRY, parseServerError, sleep, systemClock, type Clock, type RetryOptions } from '../http';
-import { backoffDelay, decideRetry, type AttemptOutcome } from '../http/retry-policy';
+import { backoffDelay, decideRetry, isConnectOnlyCode, type AttemptOutcome } from '../http/retry-policy';
 
 export interface RetryPolicy {
   options?: Partial<RetryOptions>;
@@ -41,7 +41,7 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): P
     try {
       return await fn();
     } catch (err) {
-      const outcome = classifyFailure(err, policy.idempotent);
+      const outcome = classifyFailure(err);
       if (!outcome) throw err;
       const now = clock.now();
       const decision = decideRetry(outcome, policy.idempotent, now);
@@ -61,9 +61,10 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): P
 /**
  * The attempt outcome of a node-api failure, or undefined when it is not an HTTP/network failure (a bug, a
  * bad argument): those are never retried. typed-rest-client does not say whether a network error happened
- * before or after the request was sent, so for writes only a refused connection counts as "nothing sent".
+ * before or after the request was sent, so only codes that a connection attempt alone fails with (refused,
+ * DNS) count as "nothing sent"; any other network error may have followed the request (retried for reads only).
  */
-export function classifyFailure(err: unknown, idempotent: boolean): AttemptOutcome | undefined {
+export function classifyFailure(err: unknown): AttemptOutcome | undefined {
   if (!(err instanceof Error)) return undefined;
   const failure = err as NodeApiError;
   if (typeof failure.statusCode === 'number') {
@@ -75,11 +76,8 @@ export function classifyFailure(err: unknown, idempotent: boolean): AttemptOutco
     };
   }
   if (/^Request timeout/.test(failure.message)) return { phase: 'timeout' };
-  if (typeof failure.code === 'string' && /^E[A-Z]+$/.test(failure.code)) {
-    const nothingSent = failure.code === 'ECONNREFUSED';
-    return idempotent || nothingSent
-      ? { phase: 'before-response', networkCode: failure.code }
-      : { phase: 'mid-response', networkCode: failure.code };
+  if (typeof failure.code === 'string' && /^E[A-Z_]+$/.test(failure.code)) {
+    return { phase: isConnectOnlyCode(failure.code) ? 'connect' : 'before-response', networkCode: failure.code };
   }
   return undefined;
 }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { silentLogger, type Logger } from '../core';
 import { sleep, systemClock, type Clock } from './clock';
+import { connectionWatchingTransport } from './connection-watch';
 import { HttpError, parseServerError, serverRequestIdOf, type HttpErrorDetails } from './errors';
 import { AgentPool, resolveProxy } from './proxy';
 import { isReadable, prepareBody } from './request-body';
@@ -83,12 +84,16 @@ class AxiosHttpClient implements ClosableHttpClient {
 
       const now = this.clock.now();
       const decision = decideRetry(result.outcome, idempotent, now);
-      if (!decision) throw fail(result.failure);
+      const failure = {
+        ...result.failure,
+        outcomeUnknown: !idempotent && result.failure.kind !== 'status' && !result.failure.notSent,
+      };
+      if (!decision) throw fail(failure);
       // A stream body was consumed by the attempt: it cannot be sent again.
       const wait = isReadable(request.body) ? undefined : budget.nextWait(decision, now);
       if (wait === undefined) {
         this.logger.debug(`HTTP ${label}: ${decision.reason}; not retrying (retry limits reached or body not repeatable)`);
-        throw fail(result.failure);
+        throw fail(failure);
       }
       this.logger.debug(`HTTP ${label}: ${decision.reason} on attempt ${attempts}; waiting ${wait} ms before retrying`);
       try {
@@ -111,6 +116,7 @@ class AxiosHttpClient implements ClosableHttpClient {
     };
     const proxy = resolveProxy(request.url, this.options.proxy);
     const { httpAgent, httpsAgent } = this.agents.agentsFor(request.url, proxy);
+    const { transport, watch: connection } = connectionWatchingTransport();
 
     const controller = new AbortController();
     const timedOut = Symbol('timeout');
@@ -125,7 +131,12 @@ class AxiosHttpClient implements ClosableHttpClient {
     };
     const interrupted = (): AttemptResult<T> => {
       if (controller.signal.reason !== timedOut) throw new CallerAbort();
-      return { ok: false, outcome: { phase: 'timeout' }, failure: { kind: 'timeout', description: request.description } };
+      const notSent = !connection.established;
+      return {
+        ok: false,
+        outcome: notSent ? { phase: 'connect', networkCode: 'ETIMEDOUT' } : { phase: 'timeout' },
+        failure: { kind: 'timeout', notSent, description: request.description },
+      };
     };
 
     const started = this.clock.now();
@@ -144,6 +155,7 @@ class AxiosHttpClient implements ClosableHttpClient {
           proxy: false,
           httpAgent,
           httpsAgent,
+          transport,
           maxRedirects: 0,
           maxBodyLength: Infinity,
           maxContentLength: Infinity,
@@ -152,11 +164,13 @@ class AxiosHttpClient implements ClosableHttpClient {
       } catch (err) {
         if (controller.signal.aborted) return interrupted();
         const networkCode = networkCodeOf(err);
-        this.logger.debug(`HTTP ${label} → ${networkCode} (attempt ${attempt}${proxy ? `, via proxy ${proxy.display}` : ''})`);
+        const notSent = !connection.established;
+        this.logger.debug(`HTTP ${label} → ${networkCode} ${notSent ? 'while connecting' : 'before any response byte'} ` +
+          `(attempt ${attempt}${proxy ? `, via proxy ${proxy.display}` : ''})`);
         return {
           ok: false,
-          outcome: { phase: 'before-response', networkCode },
-          failure: { kind: 'network', networkCode, description: request.description, cause: sanitizedCause(err) },
+          outcome: { phase: notSent ? 'connect' : 'before-response', networkCode },
+          failure: { kind: 'network', networkCode, notSent, description: request.description, cause: sanitizedCause(err) },
         };
       }
 

@@ -21,6 +21,14 @@ export interface HttpErrorDetails {
   headers?: Record<string, string>;
   /** What the request was for, e.g. "token request". */
   description?: string;
+  /** The connection was never established (network failure or timeout while connecting): nothing was sent. */
+  notSent?: boolean;
+  /**
+   * A request that is not safe to repeat failed after it may have reached the server (connection lost or
+   * timed out after connecting, or the response was cut off): it was not sent again, and whether the server
+   * acted on it is unknown. Check the state on the server before repeating it.
+   */
+  outcomeUnknown?: boolean;
   cause?: unknown;
 }
 
@@ -38,6 +46,8 @@ export class HttpError extends Error {
   readonly attempts: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
+  readonly notSent: boolean;
+  readonly outcomeUnknown: boolean;
 
   constructor(details: HttpErrorDetails) {
     super(describeFailure(details), details.cause === undefined ? undefined : { cause: details.cause });
@@ -55,6 +65,8 @@ export class HttpError extends Error {
     this.attempts = details.attempts;
     this.body = details.body;
     this.headers = details.headers;
+    this.notSent = details.notSent ?? false;
+    this.outcomeUnknown = details.outcomeUnknown ?? false;
   }
 }
 
@@ -68,14 +80,15 @@ function describeFailure(d: HttpErrorDetails): string {
       break;
     }
     case 'timeout':
-      why = 'timed out waiting for the server';
+      why = d.notSent ? 'timed out connecting to the server' : 'timed out waiting for the server';
       break;
     case 'aborted':
       why = 'cancelled';
       break;
     default: {
       const detail = d.cause instanceof Error ? d.cause.message : undefined;
-      why = `network error ${d.networkCode ?? ''}`.trim() + (detail && detail !== d.networkCode ? ` (${detail})` : '');
+      why = `${d.notSent ? 'could not connect: ' : ''}network error ${d.networkCode ?? ''}`.trim() +
+        (detail && detail !== d.networkCode ? ` (${detail})` : '');
     }
   }
   const ids = [
@@ -83,7 +96,11 @@ function describeFailure(d: HttpErrorDetails): string {
     `client request id ${d.clientRequestId}`,
     d.attempts > 1 ? `after ${d.attempts} attempts` : undefined,
   ].filter(Boolean);
-  return `${what} failed: ${why} (${ids.join('; ')})`;
+  const unknown = d.outcomeUnknown
+    ? '. Outcome unknown: the request may have reached the server and been acted on, so it was not sent again; ' +
+      'check the current state on the server before repeating it'
+    : '';
+  return `${what} failed: ${why} (${ids.join('; ')})${unknown}`;
 }
 
 export interface ServerErrorInfo {

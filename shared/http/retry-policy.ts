@@ -21,10 +21,16 @@ export type RetryClass = 'throttled' | 'transient' | 'lock';
 /** What one attempt ended with, as far as retrying is concerned. */
 export type AttemptOutcome =
   | { phase: 'response'; status: number; headers: Record<string, string>; serverError: ServerErrorInfo }
-  /** No response byte arrived (connection refused, reset or closed before the status line). */
+  /**
+   * The connection was never established (DNS failure, refused, TLS handshake failure, connect timeout): the
+   * request never left the client, so the server certainly did not act on it.
+   */
+  | { phase: 'connect'; networkCode: string }
+  /** Connected, so the request may have reached the server, but no response byte arrived (reset, hang-up). */
   | { phase: 'before-response'; networkCode: string }
   /** The status line and headers arrived, then the connection broke while the body was read. */
   | { phase: 'mid-response'; networkCode: string }
+  /** Timed out after connecting: the request may have reached the server. */
   | { phase: 'timeout' };
 
 export interface RetryDecision {
@@ -38,10 +44,15 @@ const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 const RETRYABLE_NETWORK_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH',
 ]);
-/** Network failures after which the server certainly did not act on the request. */
-const NOTHING_SENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+/** Codes that only a connection attempt can fail with: whoever reports them, nothing was sent. */
+const CONNECT_ONLY_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const LOCK_CODE = '0x80071151';
 const LOCK_MESSAGE = /CustomizationLock|because there is (a previous|another) \[/;
+
+/** Whether a network error code proves the connection was never established (for transports that cannot tell). */
+export function isConnectOnlyCode(networkCode: string): boolean {
+  return CONNECT_ONLY_CODES.has(networkCode);
+}
 
 export function isSolutionOperationLock(status: number, serverError: ServerErrorInfo): boolean {
   if (status !== 429 && status !== 400) return false;
@@ -51,8 +62,8 @@ export function isSolutionOperationLock(status: number, serverError: ServerError
 
 /**
  * Whether the attempt may be repeated. Non-idempotent requests are repeated only when the server certainly
- * did not act on them: throttled (429), locked, 503 with Retry-After, or the connection failed before any
- * response byte. Never after a timeout or a connection lost mid-response (design.md §7).
+ * did not act on them: the connection was never established, or the server answered throttled (429), locked
+ * or 503 with Retry-After. Never after a reset or timeout once connected, nor mid-response (design.md §7).
  */
 export function decideRetry(outcome: AttemptOutcome, idempotent: boolean, now: number): RetryDecision | undefined {
   switch (outcome.phase) {
@@ -63,9 +74,13 @@ export function decideRetry(outcome: AttemptOutcome, idempotent: boolean, now: n
         ? { retryClass: 'transient', reason: `connection lost mid-response (${outcome.networkCode})` }
         : undefined;
     case 'before-response':
-      if (!RETRYABLE_NETWORK_CODES.has(outcome.networkCode)) return undefined;
-      if (!idempotent && !NOTHING_SENT_CODES.has(outcome.networkCode)) return undefined;
-      return { retryClass: 'transient', reason: `connection failed (${outcome.networkCode})` };
+      return idempotent && RETRYABLE_NETWORK_CODES.has(outcome.networkCode)
+        ? { retryClass: 'transient', reason: `connection lost before the response (${outcome.networkCode})` }
+        : undefined;
+    case 'connect':
+      return RETRYABLE_NETWORK_CODES.has(outcome.networkCode)
+        ? { retryClass: 'transient', reason: `could not connect (${outcome.networkCode})` }
+        : undefined;
     case 'response': {
       const { status, headers, serverError } = outcome;
       const retryAfterMs = parseRetryAfter(headers['retry-after'], now);

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS, startEmulator, type RunningEmulator, type Seed } from '../../emulator';
 import { AuthError, createTokenProvider, type CredentialConfig } from '../../shared/auth';
-import { DataverseClient } from '../../shared/dataverse';
-import { createHttpClient, type ClosableHttpClient, type Clock, type ProxySettings } from '../../shared/http';
+import { DataverseClient, DataverseError } from '../../shared/dataverse';
+import { createHttpClient, HttpError, type ClosableHttpClient, type Clock, type ProxySettings } from '../../shared/http';
 import { repoRoot } from '../helpers/paths';
 import { startProxy } from '../unit/http/local-servers';
 
@@ -188,6 +188,22 @@ describe('e2e: transport and auth against the emulator', () => {
     assert.match(who.UserId, /^[0-9a-f-]{36}$/);
     assert.equal((await loggedRequests('/env/dev/api/data/v9.2/WhoAmI')).length, 2);
     assert.equal(clock.waits.length, 1);
+  });
+
+  it('a connection dropped before any answer: the token POST is retried, a Dataverse action POST is not (outcome unknown)', async () => {
+    await control('POST', '/_emulator/faults', { method: 'POST', path: '/entra/*', reset: 'before-response' });
+    const dv = dataverse(secretConfig());
+    await dv.whoAmI();
+    assert.equal((await loggedRequests('/entra/')).filter((r) => r.method === 'POST').length, 2);
+
+    await control('POST', '/_emulator/faults', { method: 'POST', path: '/env/dev/api/data/v9.2/PublishAllXml', reset: 'before-response' });
+    const err = await dv.post('PublishAllXml', {}).catch((e: unknown) => e);
+    assert.ok(err instanceof DataverseError, String(err));
+    assert.ok(err.cause instanceof HttpError);
+    assert.equal(err.cause.outcomeUnknown, true);
+    assert.equal(err.cause.attempts, 1);
+    assert.match(err.cause.message, /Outcome unknown/);
+    assert.equal((await loggedRequests('/env/dev/api/data/v9.2/PublishAllXml')).length, 1);
   });
 
   it('an expired token is refreshed once', async () => {

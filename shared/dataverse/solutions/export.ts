@@ -83,7 +83,11 @@ export async function exportSolution(client: DataverseClient, options: ExportSol
     if (value !== undefined) body[parameter] = value;
   }
   const exportStarted = await client.post<{ AsyncOperationId?: string; ExportJobId?: string }>('ExportSolutionAsync', body, {
-    operation: 'ExportSolutionAsync', retry: { lockDeadlineMs: remaining() }, signal: options.signal,
+    operation: 'ExportSolutionAsync',
+    // Exporting changes nothing in the environment: a second export job after an unclear failure is harmless.
+    idempotent: true,
+    retry: { lockDeadlineMs: remaining() },
+    signal: options.signal,
   });
   if (!exportStarted?.AsyncOperationId || !exportStarted.ExportJobId) throw new Error('ExportSolutionAsync answered without AsyncOperationId and ExportJobId.');
   await pollAsyncOperation(client, exportStarted.AsyncOperationId, {

@@ -7,10 +7,10 @@
  * (SolutionParameters.StageSolutionUploadId) instead of uploading it a second time. `stage: false` uploads
  * the zip in the import request itself.
  *
- * The import request is sent again only when the server certainly did not act on it: the solution-operation
- * lock and throttling (the transport waits them out, up to timeoutMs), or a staged upload that a refused attempt
- * used up (staged again, at most three times). When it fails ambiguously (timeout, connection lost after
- * sending, 5xx), the import job we named (ImportJobId, client-generated) is looked for: if it appears, the import
+ * The import request is sent again only when the server certainly did not act on it: no connection was made,
+ * the solution-operation lock and throttling (the transport retries these, up to timeoutMs), or a staged upload
+ * that a refused attempt used up (staged again, at most three times). When it fails ambiguously (timeout or
+ * reset once connected, answer cut off, 5xx), the import job we named (ImportJobId, client-generated) is looked for: if it appears, the import
  * is followed through it; if not, the error says the outcome is unknown, what Solution History shows running,
  * and how to check.
  */

@@ -29,11 +29,13 @@ export class OperationDeadline {
 }
 
 /**
- * Whether a failed request may still have been acted on: no status (timeout, connection lost after sending) or
- * a 5xx. The transport has already retried what was certainly not acted on (connection refused, 429, lock).
+ * Whether a failed non-idempotent request may still have been acted on: the transport says the outcome is
+ * unknown (connection lost or timed out after connecting, answer cut off), or the server answered 5xx. The
+ * transport has already retried what was certainly not acted on (never connected, 429, lock) and does not
+ * repeat the rest.
  */
 export function isAmbiguous(err: DataverseError): boolean {
   const cause = err.cause;
-  if (cause instanceof HttpError && cause.kind === 'network' && cause.networkCode === 'ECONNREFUSED') return false;
-  return err.status === undefined || err.status >= 500;
+  if (cause instanceof HttpError && cause.kind !== 'status') return cause.outcomeUnknown;
+  return err.status !== undefined && err.status >= 500;
 }

@@ -24,8 +24,12 @@ describe('shared/http retry policy', () => {
   });
 
   it('non-idempotent: only when the server certainly did not act', () => {
-    assert.equal(decideRetry({ phase: 'before-response', networkCode: 'ECONNREFUSED' }, false, 0)?.retryClass, 'transient');
-    assert.equal(decideRetry({ phase: 'before-response', networkCode: 'ECONNRESET' }, false, 0)?.retryClass, 'transient');
+    for (const networkCode of ['ECONNREFUSED', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT']) {
+      assert.equal(decideRetry({ phase: 'connect', networkCode }, false, 0)?.retryClass, 'transient', networkCode);
+    }
+    assert.equal(decideRetry({ phase: 'connect', networkCode: 'ENOTFOUND' }, false, 0), undefined);
+    assert.equal(decideRetry({ phase: 'before-response', networkCode: 'ECONNRESET' }, false, 0), undefined);
+    assert.equal(decideRetry({ phase: 'before-response', networkCode: 'EPIPE' }, false, 0), undefined);
     assert.equal(decideRetry({ phase: 'before-response', networkCode: 'ETIMEDOUT' }, false, 0), undefined);
     assert.equal(decideRetry({ phase: 'mid-response', networkCode: 'ECONNRESET' }, false, 0), undefined);
     assert.equal(decideRetry({ phase: 'timeout' }, false, 0), undefined);
@@ -36,9 +40,10 @@ describe('shared/http retry policy', () => {
 
   it('idempotent: 502/503/504, resets and timeouts; never 4xx or 500', () => {
     for (const status of [502, 503, 504]) assert.equal(decideRetry(response(status), true, 0)?.retryClass, 'transient');
+    assert.equal(decideRetry({ phase: 'before-response', networkCode: 'ECONNRESET' }, true, 0)?.retryClass, 'transient');
     assert.equal(decideRetry({ phase: 'mid-response', networkCode: 'ECONNRESET' }, true, 0)?.retryClass, 'transient');
     assert.equal(decideRetry({ phase: 'timeout' }, true, 0)?.retryClass, 'transient');
-    assert.equal(decideRetry({ phase: 'before-response', networkCode: 'ENOTFOUND' }, true, 0), undefined);
+    assert.equal(decideRetry({ phase: 'connect', networkCode: 'ENOTFOUND' }, true, 0), undefined);
     for (const status of [400, 401, 403, 404, 500]) assert.equal(decideRetry(response(status), true, 0), undefined);
   });
 });

@@ -165,10 +165,39 @@ describe('shared/http retries (fake timers)', () => {
       assert.equal(res.attempts, 3);
     });
 
-    it('POST is retried when the connection is reset before any response byte', async () => {
+    it('POST is not repeated after a reset before any response byte: the outcome is unknown', async () => {
       const url = await setup(script(resetBeforeResponse));
-      const res = await drive(client!.request({ method: 'POST', url: `${url}/x`, body: { a: 1 } }), clock);
-      assert.equal(res.attempts, 2);
+      const err = await drive(client!.request({ method: 'POST', url: `${url}/ImportSolutionAsync`, body: { a: 1 } }), clock)
+        .catch((e: unknown) => e);
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.kind, 'network');
+      assert.equal(err.attempts, 1);
+      assert.equal(server!.requests.length, 1);
+      assert.equal(err.outcomeUnknown, true);
+      assert.equal(err.notSent, false);
+      assert.match(err.message, /Outcome unknown: the request may have reached the server .*not sent again; check the current state/);
+    });
+
+    it('GET, and a POST marked idempotent (token request), are retried after a reset before any response byte', async () => {
+      const url = await setup(script(resetBeforeResponse, status(200), resetBeforeResponse));
+      const get = await drive(client!.request({ method: 'GET', url: `${url}/x` }), clock);
+      assert.equal(get.attempts, 2);
+      const token = await drive(client!.request({ method: 'POST', url: `${url}/token`, body: new URLSearchParams({ a: '1' }), idempotent: true }), clock);
+      assert.equal(token.attempts, 2);
+    });
+
+    it('POST is retried when the connection is refused (nothing was sent)', async () => {
+      const closed = await startServer(() => undefined);
+      await closed.close();
+      client = createHttpClient({ productVersion: '1.0.0', logger, timeoutMs: 0, random: () => 0.5, retry: { maxAttempts: 3 } });
+      const err = await drive(client.request({ method: 'POST', url: `${closed.url}/x`, body: {} }), clock).catch((e: unknown) => e);
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.networkCode, 'ECONNREFUSED');
+      assert.equal(err.attempts, 3);
+      assert.equal(err.notSent, true);
+      assert.equal(err.outcomeUnknown, false);
+      assert.match(err.message, /could not connect: network error ECONNREFUSED/);
+      assert.doesNotMatch(err.message, /Outcome unknown/);
     });
 
     it('POST is never retried after a reset mid-response', async () => {
@@ -176,6 +205,7 @@ describe('shared/http retries (fake timers)', () => {
       const err = await drive(client!.request({ method: 'POST', url: `${url}/x`, body: {} }), clock).catch((e: unknown) => e);
       assert.ok(err instanceof HttpError);
       assert.equal(err.kind, 'network');
+      assert.equal(err.outcomeUnknown, true);
       assert.equal(server!.requests.length, 1);
     });
 
@@ -235,6 +265,8 @@ describe('shared/http retries (fake timers)', () => {
         const err = await post;
         assert.ok(err instanceof HttpError);
         assert.equal(err.kind, 'timeout');
+        assert.equal(err.outcomeUnknown, true);
+        assert.match(err.message, /timed out waiting for the server.*Outcome unknown/);
         assert.equal(hanging.requests.length, 1);
       } finally {
         client.close();

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
@@ -211,6 +212,84 @@ describe('shared/http transport', () => {
       await client.request({ method: 'GET', url: `${server.url}/x` });
       assert.equal(proxy.seen.length, 0);
       assert.equal(server.requests.length, 1);
+    });
+  });
+
+  describe('whether a failed request reached the server', () => {
+    const pem = (): string => fs.readFileSync(path.join(repoRoot(), 'test/unit/auth/fixtures/test-only-cert-and-key.pem'), 'utf8');
+    let proxy: LocalProxy | undefined;
+    let silent: net.Server | undefined;
+    const silentSockets = new Set<net.Socket>();
+    afterEach(async () => {
+      await proxy?.close();
+      proxy = undefined;
+      for (const socket of silentSockets) socket.destroy();
+      await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+      silent = undefined;
+    });
+
+    /** Accepts TCP connections and never says a word (a TLS handshake that never completes). */
+    async function startSilentServer(): Promise<number> {
+      silent = net.createServer((socket) => {
+        silentSockets.add(socket);
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve));
+      return (silent.address() as net.AddressInfo).port;
+    }
+
+    it('a TLS handshake failure counts as not sent', async () => {
+      server = await startServer((_req, res) => res.end('{}'));
+      client = createHttpClient({ productVersion: '1', retry: { maxAttempts: 1 } });
+      const err = await client.request({ method: 'POST', url: `${server.url.replace('http:', 'https:')}/x`, body: {} })
+        .catch((e: unknown) => e);
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.kind, 'network');
+      assert.equal(err.notSent, true);
+      assert.equal(err.outcomeUnknown, false);
+      assert.equal(server.requests.length, 0);
+    });
+
+    it('a POST that timed out during the TLS handshake was not sent, so it is retried', async () => {
+      const port = await startSilentServer();
+      client = createHttpClient({ productVersion: '1', ca: pem(), retry: { maxAttempts: 2, baseDelayMs: 1 } });
+      const err = await client.request({ method: 'POST', url: `https://127.0.0.1:${port}/x`, body: {}, timeoutMs: 300 })
+        .catch((e: unknown) => e);
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.kind, 'timeout');
+      assert.equal(err.notSent, true);
+      assert.equal(err.attempts, 2);
+      assert.equal(silentSockets.size, 2);
+      assert.match(err.message, /timed out connecting to the server/);
+    });
+
+    it('a POST reset after the TLS handshake is not repeated: outcome unknown', async () => {
+      server = await startServer((req) => req.socket.destroy(), { pem: pem() });
+      client = createHttpClient({ productVersion: '1', ca: pem(), retry: { baseDelayMs: 1 } });
+      const err = await client.request({ method: 'POST', url: `${server.url}/x`, body: {} }).catch((e: unknown) => e);
+      assert.ok(err instanceof HttpError);
+      assert.equal(err.outcomeUnknown, true);
+      assert.equal(err.attempts, 1);
+      assert.equal(server.requests.length, 1);
+    });
+
+    it('through a proxy: a POST reset after the proxy relayed it is outcome unknown; a tunnel never opened is not sent', async () => {
+      server = await startServer((req) => req.socket.destroy());
+      proxy = await startProxy();
+      client = createHttpClient({ productVersion: '1', proxy: { url: proxy.url }, retry: { baseDelayMs: 1 } });
+      const relayed = await client.request({ method: 'POST', url: `${server.url}/x`, body: {} }).catch((e: unknown) => e);
+      assert.ok(relayed instanceof HttpError);
+      assert.equal(relayed.outcomeUnknown, true);
+      assert.equal(relayed.attempts, 1);
+      assert.equal(server.requests.length, 1);
+
+      const closed = await startServer(() => undefined);
+      await closed.close();
+      const tunnel = await client.request({ method: 'POST', url: `https://127.0.0.1:${closed.port}/x`, body: {} })
+        .catch((e: unknown) => e);
+      assert.ok(tunnel instanceof HttpError);
+      assert.equal(tunnel.notSent, true);
+      assert.equal(tunnel.outcomeUnknown, false);
     });
   });
 

@@ -151,6 +151,16 @@ describe('export, delete-and-promote, publish and queries against a scripted Dat
       assert.equal(dv.requests('POST DeleteAndPromoteAsync').length, 1);
       assert.equal(result.solution?.version, '2.0.0.0');
     });
+
+    it('a connection reset after DeleteAndPromoteAsync was sent is not re-sent either; the holding solution still there says so', async () => {
+      serveSolutions(dv, () => [solutionRow('Contoso', '1.0.0.0', true), solutionRow('Contoso_Upgrade', '2.0.0.0', true)]);
+      dv.routes.set('POST DeleteAndPromoteAsync', (req) => req.socket.destroy());
+      await assert.rejects(deleteAndPromote(dv.client, 'Contoso', { poll: POLL, timeoutMs: 200 }), (err: Error) => {
+        assert.match(err.message, /^DeleteAndPromoteAsync for 'Contoso' may or may not have started: .*ECONNRESET.*was not sent again/);
+        return true;
+      });
+      assert.equal(dv.requests('POST DeleteAndPromoteAsync').length, 1);
+    });
   });
 
   it('publishAllCustomizations waits out the lock, then polls PublishAllXmlAsync', async () => {

@@ -214,6 +214,15 @@ describe('importSolution / stageAndUpgrade against a scripted Dataverse', () => 
     assert.ok(progress.some((p) => p.percent === 40));
   });
 
+  it('a connection reset after the import request was sent is ambiguous too: no re-send, the job it named is followed', async () => {
+    scriptImport({ statecode: 3, statuscode: 30 }, successLog());
+    dv.routes.set('POST ImportSolutionAsync', (req) => req.socket.destroy());
+    const result = await importSolution(dv.client, { zipPath: zip, overwriteUnmanagedCustomizations: false, publishWorkflows: true, poll: POLL });
+    assert.equal(dv.requests('POST ImportSolutionAsync').length, 1);
+    assert.equal(result.asyncOperationId, undefined);
+    assert.equal(result.version, '1.2.0.0');
+  });
+
   it('after an ambiguous failure with no trace of the import, it says the outcome is unknown and does not re-send', async () => {
     scriptImport({ statecode: 3, statuscode: 30 }, undefined);
     dv.routes.set('POST ImportSolutionAsync', (_q, res) => odataError(res, 500, '0x80040216', 'An unexpected error occurred.'));
