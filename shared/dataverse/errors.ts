@@ -14,7 +14,7 @@ export class DataverseError extends UserError {
   readonly body?: unknown;
 
   constructor(operation: string, environmentUrl: string, cause: HttpError) {
-    super(describe(operation, environmentUrl, cause), hintFor(cause.status));
+    super(describe(operation, environmentUrl, cause), hintFor(cause));
     this.name = 'DataverseError';
     this.operation = operation;
     this.status = cause.status;
@@ -40,12 +40,17 @@ function describe(operation: string, environmentUrl: string, cause: HttpError): 
     case 'timeout':
       return `Dataverse at ${host} did not answer ${operation} in time${ids}${attempts}.`;
     default:
-      return `Could not reach Dataverse at ${host} for ${operation}: ${cause.networkCode ?? cause.kind}${ids}${attempts}.`;
+      return cause.outcomeUnknown
+        ? `The connection to Dataverse at ${host} was lost during ${operation} (${cause.networkCode ?? cause.kind})${ids}${attempts}.`
+        : `Could not reach Dataverse at ${host} for ${operation}: ${cause.networkCode ?? cause.kind}${ids}${attempts}.`;
   }
 }
 
-function hintFor(status: number | undefined): string | undefined {
-  switch (status) {
+function hintFor(cause: HttpError): string | undefined {
+  if (cause.outcomeUnknown) {
+    return 'The request may have been carried out, so it was not sent again: check the environment (for example Solution History) before repeating it.';
+  }
+  switch (cause.status) {
     case 401:
       return 'Check the environment URL, and that the application has an application user in this environment.';
     case 403:
