@@ -104,7 +104,10 @@ export function planDeployment(input: PlanInput): DeployPlan {
   if (order === 0) {
     if (!input.allowSameVersion) {
       return problems.length > 0 ? { problems } : {
-        problems, skipReason: `${name} ${installed.version} is already installed in ${environment}; nothing to do. Set allowSameVersion to import the same version again.`,
+        problems,
+        skipReason: `${name} ${installed.version} is already installed in ${environment}; nothing to do. ` + (incoming.managed
+          ? 'To deploy changes, pack a higher version (e.g. *.*.$(Build.BuildId).0): a managed solution is never re-imported at the same version.'
+          : 'Set allowSameVersion to import the same version again.'),
       };
     }
     if (incoming.managed) {

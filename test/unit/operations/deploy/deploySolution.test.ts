@@ -262,7 +262,8 @@ describe('operations deploySolution (emulator)', function () {
     const result = await deploy(file);
     assert.equal(result.action, 'skipped');
     assert.equal(result.step, undefined);
-    assert.match(result.skipReason ?? '', /ContosoCore 1\.0\.0\.0 is already installed .*allowSameVersion/);
+    assert.match(result.skipReason ?? '', /ContosoCore 1\.0\.0\.0 is already installed .*pack a higher version/);
+    assert.doesNotMatch(result.skipReason ?? '', /allowSameVersion/, 'no advice that Dataverse would refuse for a managed solution');
     assert.ok(reporter.lines.includes(result.skipReason ?? '?'));
     assert.match(reporter.summaries[0].markdown, /Skipped/);
 
