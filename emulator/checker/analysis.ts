@@ -3,7 +3,7 @@
  * resources, plug-in assemblies and processes. Same zip + same rules = same findings, always.
  */
 import * as yauzl from 'yauzl';
-import { attr, child, children, parseXmlLenient, text, type XmlNode } from './xml';
+import { attr, child, children, parseXmlLenient, text, type XmlNode } from '../core/xml';
 import type { EmulatedRule } from './rules';
 
 export interface Finding {

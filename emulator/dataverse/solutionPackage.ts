@@ -3,7 +3,7 @@
  * and in the component folders, connection references, environment variables and cloud flows.
  * Throws InvalidSolutionFileError when the file is not a zip or not a solution.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { asArray, attr, parseXml, text, type XmlNode } from '../core/xml';
 import { normalizeIdent } from './model';
 import type {
   ComponentRef, ConnectionReferenceDef, EnvVarDefinitionDef, EnvVarValueDef, FlowDef, MissingDependency,
@@ -24,27 +24,6 @@ const MISSING_ROOT_FILES_MESSAGE =
   'customizations.xml, and [Content_Types].xml. Customization files exported from previous versions of Microsoft ' +
   'Dynamics 365 are also supported.';
 
-type XmlNode = Record<string, unknown>;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  textNodeName: '#text',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-});
-
-export function parseXml(text: string): XmlNode {
-  return parser.parse(text) as XmlNode;
-}
-
-export function asArray(value: unknown): XmlNode[] {
-  if (value === undefined || value === null || value === '') return [];
-  return (Array.isArray(value) ? value : [value]).filter((v): v is XmlNode => typeof v === 'object' && v !== null);
-}
-
 function child(node: unknown, name: string): XmlNode | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   const value = (node as XmlNode)[name];
@@ -52,28 +31,9 @@ function child(node: unknown, name: string): XmlNode | undefined {
   return typeof value === 'object' && value !== null ? (value as XmlNode) : undefined;
 }
 
-/** Text of a child element (whether or not it carries attributes). */
-export function text(node: unknown, name: string): string {
-  if (typeof node !== 'object' || node === null) return '';
-  const value = (node as XmlNode)[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  if (typeof first === 'string' || typeof first === 'number') return String(first);
-  if (typeof first === 'object' && first !== null) {
-    const inner = (first as XmlNode)['#text'];
-    return inner === undefined ? '' : String(inner);
-  }
-  return '';
-}
-
-export function attr(node: unknown, name: string): string | undefined {
-  if (typeof node !== 'object' || node === null) return undefined;
-  const value = (node as XmlNode)[`@_${name}`];
-  return value === undefined ? undefined : String(value);
-}
-
 function attributesOf(node: XmlNode): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(node)) if (k.startsWith('@_')) out[k.slice(2)] = String(v);
+  for (const k of Object.keys(node)) if (k.startsWith('@_')) out[k.slice(2)] = attr(node, k.slice(2)) ?? '';
   return out;
 }
 

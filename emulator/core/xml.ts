@@ -1,6 +1,7 @@
 /**
- * Just enough XML reading for customizations.xml (fast-xml-parser). Entity processing is off so a DOCTYPE can
- * declare nothing that expands; the five predefined entities and character references are decoded here.
+ * The emulator's XML reading (solution.xml, customizations.xml, checker input) over fast-xml-parser. Entity
+ * processing is off so a DOCTYPE can declare nothing that expands; the five predefined entities and character
+ * references are decoded here.
  */
 import { XMLParser } from 'fast-xml-parser';
 
@@ -16,13 +17,24 @@ const parser = new XMLParser({
   processEntities: false,
 });
 
+/** The parsed document; throws when the text is not XML. */
+export function parseXml(xml: string): XmlNode {
+  return parser.parse(xml.replace(/^\uFEFF/, '')) as XmlNode;
+}
+
 /** The parsed document, or an empty object when the text is not XML (the analysis then finds nothing in it). */
 export function parseXmlLenient(xml: string): XmlNode {
   try {
-    return parser.parse(xml.replace(/^\uFEFF/, '')) as XmlNode;
+    return parseXml(xml);
   } catch {
     return {};
   }
+}
+
+/** A value that may be one element, several or none, as an array of elements. */
+export function asArray(value: unknown): XmlNode[] {
+  if (value === undefined || value === null || value === '') return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is XmlNode => typeof v === 'object' && v !== null);
 }
 
 /** A child element, or an empty node when absent. */
@@ -36,9 +48,7 @@ export function child(node: unknown, name: string): XmlNode {
 /** Repeated child elements as an array (one, many or none). */
 export function children(node: unknown, name: string): XmlNode[] {
   if (typeof node !== 'object' || node === null) return [];
-  const value = (node as XmlNode)[name];
-  if (value === undefined || value === null || value === '') return [];
-  return (Array.isArray(value) ? value : [value]).filter((v): v is XmlNode => typeof v === 'object' && v !== null);
+  return asArray((node as XmlNode)[name]);
 }
 
 /** Text of a child element ('' when absent). */
