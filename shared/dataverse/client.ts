@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../core';
 import { assertSecureUrl, normalizeResource, type TokenProvider } from '../auth';
 import {
-  HttpError, redactUrl, type HttpClient, type HttpMethod, type HttpResponse, type RequestBody, type ResponseType, type RetryOptions,
+  HttpError, redactUrl, type HttpClient, type HttpMethod, type HttpRequest, type HttpResponse, type RequestBody,
 } from '../http';
 import { DataverseError } from './errors';
 import type { SolutionRecord, WhoAmIResponse } from './types';
@@ -15,21 +15,13 @@ export interface DataverseClientOptions {
   logger?: Logger;
 }
 
-export interface DataverseRequestOptions {
+/** The transport's per-request options, plus the operation name for errors and OData query options. */
+export interface DataverseRequestOptions
+  extends Pick<HttpRequest, 'headers' | 'body' | 'responseType' | 'timeoutMs' | 'signal' | 'idempotent' | 'retry' | 'acceptStatuses'> {
   /** Names the call in errors ("ImportSolutionAsync"); default: the first segment of the path. */
   operation?: string;
   /** Query options; values are URL-encoded, names kept as given ($select, $filter, @p1…). */
   query?: Record<string, string | number | boolean | undefined>;
-  headers?: Record<string, string>;
-  body?: RequestBody;
-  responseType?: ResponseType;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Default: by method (POST actions are not idempotent). */
-  idempotent?: boolean;
-  retry?: Partial<RetryOptions> | false;
-  /** Non-2xx statuses to return instead of throwing. */
-  acceptStatuses?: number[];
 }
 
 const API_PATH = '/api/data/v9.2';
