@@ -8,7 +8,8 @@ import { Logger, silentLogger } from '../core';
 import { FileIndex, listFiles } from './fs-walk';
 import { inspectSolutionFolder } from './layout';
 import { readManifest, SolutionManifest } from './manifest';
-import { buildCustomizations, planPackage } from './pack-plan';
+import { mergePackage } from './pack-plan';
+import { StringSink } from './text-sink';
 import { attr, childElements, childI, parseXml, stripBom, textOf, XmlElement } from './xml';
 import { ZipReader } from './zip-read';
 
@@ -169,8 +170,9 @@ export async function readSolutionFolder(folder: string, logger: Logger = silent
   const index = new FileIndex(info.solutionRoot, await listFiles(info.solutionRoot));
   const solution = parseXml(await fs.promises.readFile(info.manifestPath, 'utf8'), 'Other/Solution.xml');
   const ctx = { root: info.solutionRoot, index, logger };
-  const plan = await planPackage(ctx, 'unmanaged');
-  const customizations = await buildCustomizations(ctx, plan);
+  const merged = new StringSink();
+  const plan = await mergePackage(ctx, 'unmanaged', merged);
+  const customizations = parseXml(merged.toString(), 'customizations.xml (merged from the folder)');
   const byZip = new Map(plan.files.map((f) => [f.zipName, f.source]));
   const source: ContentSource = {
     names: [...byZip.keys()],

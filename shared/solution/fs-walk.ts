@@ -28,10 +28,13 @@ export function toNative(root: string, rel: string): string {
 export class FileIndex {
   private readonly exact: Set<string>;
   private readonly lower = new Map<string, string>();
+  /** [lower-case path, path], sorted by the lower-case path: a folder's files are one contiguous run. */
+  private readonly byLower: Array<[string, string]>;
 
   constructor(readonly root: string, readonly files: string[]) {
     this.exact = new Set(files);
     for (const f of files) if (!this.lower.has(f.toLowerCase())) this.lower.set(f.toLowerCase(), f);
+    this.byLower = files.map((f): [string, string] => [f.toLowerCase(), f]).sort((a, b) => compareOrdinal(a[0], b[0]) || compareOrdinal(a[1], b[1]));
   }
 
   /** The actual relative path for `rel` (exact match first, then ignoring case), or undefined. */
@@ -39,9 +42,18 @@ export class FileIndex {
     return this.exact.has(rel) ? rel : this.lower.get(rel.toLowerCase());
   }
 
+  /** Every file under the folder `prefix` (ignoring case), sorted ordinally. */
   under(prefix: string): string[] {
     const p = prefix.toLowerCase().replace(/\/?$/, '/');
-    return this.files.filter((f) => f.toLowerCase().startsWith(p));
+    let lo = 0;
+    let hi = this.byLower.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.byLower[mid][0] < p) lo = mid + 1; else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < this.byLower.length && this.byLower[i][0].startsWith(p); i++) out.push(this.byLower[i][1]);
+    return out.sort(compareOrdinal);
   }
 }
 

@@ -1,18 +1,19 @@
 /**
  * Merges a solution tree back into customizations.xml and lists every content file with its zip path, for one
- * zip (unmanaged or managed). Two passes keep memory flat however large the solution is:
- * `planPackage` reads every component once to find all referenced files (nothing is written, so every missing
- * file is reported together before any output exists), then `writeCustomizations` reads them again and streams
- * customizations.xml out one component at a time; only one component's XML tree is in memory at once.
+ * zip (unmanaged or managed), in one pass over the tree. Each component file is checked with a streaming XML scan
+ * and copied into the output as slices of its own text (only the repeated xsi declaration on its root is
+ * dropped), so memory is one component file at a time whatever the size of the solution, and nothing we do not
+ * understand is rewritten. Missing files are collected, not thrown, so the caller reports all of them together.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '../core';
 import { FileIndex, compareOrdinal, readTextFile, toNative } from './fs-walk';
 import { MapResolver } from './mapping';
-import { attr, childElements, childI, element, isElement, openTag, parseXml, serializeElement, textOf, XmlElement } from './xml';
+import { TextSink } from './text-sink';
+import { encodeXmlAttr, openTag } from './xml';
+import { rawContent, rawElement, ScannedElement, ScannedXml, scanXml, scannedAttr, scannedChild, scannedText } from './xml-scan';
 import {
-  baseName, isManagedTwin, isPassThroughFolder, isSourceOnlyPath, isSplitFolder, managedTwin, section, webResourceZipName, XSI_NAMESPACE, zipPathOf,
+  baseName, isManagedTwin, isPassThroughFolder, isSourceOnlyPath, isSplitFolder, managedTwin, webResourceZipName, XSI_NAMESPACE, zipPathOf,
 } from './tree-sections';
 
 export type Variant = 'unmanaged' | 'managed';
@@ -35,8 +36,6 @@ export interface PlannedFile {
 
 export interface PackPlan {
   variant: Variant;
-  /** Other/Customizations.xml with every section the tree fills present (still empty). */
-  skeleton: XmlElement;
   files: PlannedFile[];
   missing: MissingFile[];
   warnings: string[];
@@ -49,28 +48,61 @@ export interface TreeContext {
   logger: Logger;
 }
 
-type Emit = (el: XmlElement) => Promise<void>;
+/** One customizations.xml section being written: opened on its first component, so empty sections stay as they were. */
+class Section {
+  private opened = false;
 
-class Planner {
+  constructor(private readonly out: TextSink, readonly name: string, private readonly existing?: { doc: ScannedXml; el: ScannedElement }) {}
+
+  /** Writes one component (at section depth), opening the section first if needed. */
+  component(write: (out: TextSink) => void): void {
+    if (!this.opened) {
+      this.opened = true;
+      const tag = this.existing ? openTag(this.existing.el) : `<${this.name}`;
+      this.out.write(`  ${tag}>`);
+      if (this.existing) this.out.write(rawContent(this.existing.doc, this.existing.el));
+      this.out.write('\n');
+    }
+    this.out.write('    ');
+    write(this.out);
+    this.out.write('\n');
+  }
+
+  close(): void {
+    if (this.opened) this.out.write(`  </${this.name}>\n`);
+    else if (this.existing) this.out.write(`  ${rawElement(this.existing.doc, this.existing.el)}\n`);
+  }
+}
+
+/** Writes an element as written, without the xsi namespace declaration SolutionPackager repeats on each file's root. */
+function writeWithoutXsi(out: TextSink, doc: ScannedXml, el: ScannedElement): void {
+  const attrs = el.attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE));
+  if (attrs.length === el.attrs.length) { out.write(rawElement(doc, el)); return; }
+  const tag = openTag({ name: el.name, attrs });
+  if (el.contentStart === el.end) { out.write(`${tag} />`); return; }
+  out.write(`${tag}>`);
+  out.write(rawContent(doc, el));
+  out.write(`</${el.name}>`);
+}
+
+/** Newer SolutionPackager wraps each form in <forms> and each view in <savedqueries>; older versions do not. */
+function writeUnwrapped(out: TextSink, doc: ScannedXml, wrapper: string): void {
+  if (doc.root.name !== wrapper) { writeWithoutXsi(out, doc, doc.root); return; }
+  for (const el of doc.root.children) out.write(rawElement(doc, el));
+}
+
+class Merger {
   readonly files = new Map<string, string>();
   readonly missing: MissingFile[] = [];
   readonly warnings: string[] = [];
   readonly consumed = new Set<string>();
 
-  constructor(readonly ctx: TreeContext, readonly variant: Variant) {}
+  constructor(readonly ctx: TreeContext, readonly variant: Variant, readonly out: TextSink) {}
 
-  /** Reads a component file; the xsi namespace SolutionPackager repeats on each file's root is declared once on customizations.xml. */
-  async readXml(rel: string): Promise<XmlElement> {
+  /** Reads and checks a component file (elements recorded `depth` levels below its root). */
+  scan(rel: string, depth = 2): ScannedXml {
     this.consumed.add(rel);
-    const root = parseXml(readTextFile(toNative(this.ctx.root, rel)), rel);
-    root.attrs = root.attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE));
-    return root;
-  }
-
-  /** Newer SolutionPackager wraps each form in <forms> and each view in <savedqueries>; older versions do not. */
-  async readWrapped(rel: string, wrapper: string): Promise<XmlElement[]> {
-    const root = await this.readXml(rel);
-    return root.name === wrapper ? childElements(root) : [root];
+    return scanXml(readTextFile(toNative(this.ctx.root, rel)), rel, depth);
   }
 
   /** Finds the content for a tree path (map first, then the tree) and adds it to the zip under `zipName`. */
@@ -119,172 +151,239 @@ class Planner {
   filesUnder(dir: string, suffix: string): string[] {
     return this.ctx.index.under(dir).filter((f) => f.toLowerCase().endsWith(suffix));
   }
+
+  /** A component whose file is copied whole. */
+  copy(section: Section, doc: ScannedXml): void {
+    section.component((out) => writeWithoutXsi(out, doc, doc.root));
+  }
 }
 
-function childOrAppend(parent: XmlElement, name: string): XmlElement {
-  const found = childI(parent, name);
-  if (found) return found;
-  const el = element(name);
-  parent.children.push(el);
-  return el;
+type Producer = (m: Merger, section: Section) => Promise<void>;
+
+/** What an entity folder adds inside <Entity>: each part fills (or is appended as) the child of that name. */
+interface EntityPart {
+  name: string;
+  write: (out: TextSink) => void;
 }
 
-async function entities(p: Planner, emit: Emit): Promise<void> {
-  for (const dir of p.subfolders('Entities')) {
-    const entityFile = p.ctx.index.resolve(`${dir}/Entity.xml`);
-    if (!entityFile) continue;
-    const entity = await p.readXml(entityFile);
-    const forms = p.subfolders(`${dir}/FormXml`);
-    if (forms.length > 0) {
-      const formXml = childOrAppend(entity, 'FormXml');
-      for (const typeDir of forms) {
-        const group = element('forms', [], [['type', baseName(typeDir)]]);
-        for (const form of p.filesIn(typeDir, '.xml')) {
-          if (isManagedTwin(form)) {
-            // A managed-only form (no unmanaged twin) still belongs in the managed package.
-            const base = form.replace(/_managed\.xml$/i, '.xml');
-            if (p.variant === 'managed' && !p.ctx.index.resolve(base)) group.children.push(...(await p.readWrapped(form, 'forms')));
-            else p.consumed.add(form);
-            continue;
-          }
-          group.children.push(...(await p.readWrapped(p.variantFile(form), 'forms')));
+function entityParts(m: Merger, dir: string): EntityPart[] {
+  const parts: EntityPart[] = [];
+  const forms = m.subfolders(`${dir}/FormXml`);
+  if (forms.length > 0) {
+    const groups = forms.map((typeDir) => ({ type: baseName(typeDir), files: formFiles(m, typeDir) }));
+    parts.push({
+      name: 'FormXml',
+      write: (out) => {
+        for (const group of groups) {
+          out.write(`<forms type="${encodeXmlAttr(group.type)}">`);
+          for (const f of group.files) writeUnwrapped(out, m.scan(f, 1), 'forms');
+          out.write('</forms>');
         }
-        formXml.children.push(group);
-      }
+      },
+    });
+  }
+  const views = m.filesIn(`${dir}/SavedQueries`, '.xml');
+  if (views.length > 0) {
+    parts.push({
+      name: 'SavedQueries',
+      write: (out) => {
+        out.write('<savedqueries>');
+        for (const v of views) writeUnwrapped(out, m.scan(v, 1), 'savedqueries');
+        out.write('</savedqueries>');
+      },
+    });
+  }
+  const charts = m.filesIn(`${dir}/Visualizations`, '.xml');
+  if (charts.length > 0) parts.push({ name: 'Visualizations', write: (out) => { for (const c of charts) writeUnwrapped(out, m.scan(c, 1), 'visualizations'); } });
+  return parts;
+}
+
+/** The forms of one type folder for this variant: `X_managed.xml` replaces `X.xml` in managed packs. */
+function formFiles(m: Merger, typeDir: string): string[] {
+  const files: string[] = [];
+  for (const form of m.filesIn(typeDir, '.xml')) {
+    if (isManagedTwin(form)) {
+      // A managed-only form (no unmanaged twin) still belongs in the managed package.
+      if (m.variant === 'managed' && !m.ctx.index.resolve(form.replace(/_managed\.xml$/i, '.xml'))) files.push(form);
+      else m.consumed.add(form);
+      continue;
     }
-    const views = p.filesIn(`${dir}/SavedQueries`, '.xml');
-    if (views.length > 0) {
-      const list = element('savedqueries');
-      for (const view of views) list.children.push(...(await p.readWrapped(view, 'savedqueries')));
-      childOrAppend(entity, 'SavedQueries').children.push(list);
+    files.push(m.variantFile(form));
+  }
+  return files;
+}
+
+/** Writes <Entity> with its forms, views and charts merged in and its ribbon replaced by RibbonDiff.xml. */
+function writeEntity(out: TextSink, doc: ScannedXml, parts: EntityPart[], ribbon: ScannedXml | undefined): void {
+  const entity = doc.root;
+  const filled = (name: string) => parts.find((p) => p.name.toLowerCase() === name.toLowerCase());
+  const isRibbon = (el: ScannedElement) => ribbon !== undefined && el.name.toLowerCase() === ribbon.root.name.toLowerCase();
+  const done = new Set<string>();
+  writeOpenTag(out, entity);
+  let cursor = entity.contentStart;
+  for (const el of entity.children) {
+    const part = filled(el.name);
+    if (!part && !isRibbon(el)) continue;
+    out.write(doc.text.slice(cursor, el.start));
+    cursor = el.end;
+    if (part && !done.has(part.name)) {
+      done.add(part.name);
+      writeOpenTag(out, el);
+      out.write(rawContent(doc, el));
+      part.write(out);
+      out.write(`</${el.name}>`);
+    } else if (ribbon && isRibbon(el) && !done.has('ribbon')) {
+      done.add('ribbon');
+      writeWithoutXsi(out, ribbon, ribbon.root);
+    } else {
+      out.write(rawElement(doc, el));
     }
-    const charts = p.filesIn(`${dir}/Visualizations`, '.xml');
-    if (charts.length > 0) {
-      const target = childOrAppend(entity, 'Visualizations');
-      for (const chart of charts) target.children.push(...(await p.readWrapped(chart, 'visualizations')));
-    }
-    const ribbonFile = p.ctx.index.resolve(`${dir}/RibbonDiff.xml`);
-    if (ribbonFile) {
-      const ribbon = await p.readXml(ribbonFile);
-      const i = entity.children.findIndex((c) => isElement(c) && c.name.toLowerCase() === ribbon.name.toLowerCase());
-      if (i >= 0) entity.children[i] = ribbon; else entity.children.push(ribbon);
-    }
-    for (const formula of p.filesIn(`${dir}/Formulas`, '')) await p.addContent(formula, `Formulas/${baseName(formula)}`, entityFile);
-    await emit(entity);
+  }
+  out.write(doc.text.slice(cursor, entity.contentEnd));
+  for (const part of parts) {
+    if (done.has(part.name)) continue;
+    out.write(`<${part.name}>`);
+    part.write(out);
+    out.write(`</${part.name}>`);
+  }
+  if (ribbon && !done.has('ribbon')) writeWithoutXsi(out, ribbon, ribbon.root);
+  out.write(`</${entity.name}>`);
+}
+
+/** The start tag of `el` without the xsi declaration, never self-closing (content follows). */
+function writeOpenTag(out: TextSink, el: ScannedElement): void {
+  out.write(`${openTag({ name: el.name, attrs: el.attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE)) })}>`);
+}
+
+async function entities(m: Merger, section: Section): Promise<void> {
+  for (const dir of m.subfolders('Entities')) {
+    const entityFile = m.ctx.index.resolve(`${dir}/Entity.xml`);
+    if (!entityFile) continue;
+    const doc = m.scan(entityFile, 1);
+    const ribbonFile = m.ctx.index.resolve(`${dir}/RibbonDiff.xml`);
+    const ribbon = ribbonFile ? m.scan(ribbonFile, 0) : undefined;
+    const parts = entityParts(m, dir);
+    section.component((out) => writeEntity(out, doc, parts, ribbon));
+    for (const formula of m.filesIn(`${dir}/Formulas`, '')) await m.addContent(formula, `Formulas/${baseName(formula)}`, entityFile);
   }
 }
 
 /** A folder with one XML file per component. */
-const flat = (dir: string) => async (p: Planner, emit: Emit): Promise<void> => {
-  for (const f of p.filesIn(dir, '.xml')) await emit(await p.readXml(f));
+const flat = (dir: string): Producer => async (m, section) => {
+  for (const f of m.filesIn(dir, '.xml')) m.copy(section, m.scan(f, 0));
 };
 
 /** A whole-section file under Other/ (EntityMaps.xml, FieldSecurityProfiles.xml): its children fill the section. */
-const wholeSection = (rel: string) => async (p: Planner, emit: Emit): Promise<void> => {
-  const file = p.ctx.index.resolve(rel);
+const wholeSection = (rel: string): Producer => async (m, section) => {
+  const file = m.ctx.index.resolve(rel);
   if (!file) return;
-  for (const el of childElements(await p.readXml(file))) await emit(el);
+  const doc = m.scan(file, 1);
+  for (const el of doc.root.children) section.component((out) => out.write(rawElement(doc, el)));
 };
 
-async function relationships(p: Planner, emit: Emit): Promise<void> {
-  const listFile = p.ctx.index.resolve('Other/Relationships.xml');
-  const listed = listFile ? childElements(await p.readXml(listFile), 'EntityRelationship').map((r) => attr(r, 'Name') ?? '') : [];
-  // Emitted in the order of Relationships.xml, then any defined but not listed; one entity file at a time.
-  const files = p.filesIn('Other/Relationships', '.xml');
+async function relationships(m: Merger, section: Section): Promise<void> {
+  const listFile = m.ctx.index.resolve('Other/Relationships.xml');
+  const names = (doc: ScannedXml) => doc.root.children.filter((r) => r.name === 'EntityRelationship').map((r) => scannedAttr(r, 'Name') ?? '');
+  const listed = listFile ? names(m.scan(listFile, 1)) : [];
+  // Written in the order of Relationships.xml, then any defined but not listed; one entity file in memory at a time.
   const fileOf = new Map<string, string>();
-  for (const f of files) for (const rel of childElements(await p.readXml(f), 'EntityRelationship')) fileOf.set(attr(rel, 'Name') ?? '', f);
-  const order = [...listed, ...[...fileOf.keys()].filter((n) => !listed.includes(n))];
-  let cached: { file: string; byName: Map<string, XmlElement> } | undefined;
+  for (const f of m.filesIn('Other/Relationships', '.xml')) for (const name of names(m.scan(f, 1))) fileOf.set(name, f);
+  const listedSet = new Set(listed);
+  const order = [...listed, ...[...fileOf.keys()].filter((n) => !listedSet.has(n))];
+  let cached: { file: string; doc: ScannedXml; byName: Map<string, ScannedElement> } | undefined;
   for (const name of order) {
     const file = fileOf.get(name);
     if (!file) {
-      p.warnings.push(`Other/Relationships.xml lists relationship '${name}' but no file under Other/Relationships/ defines it; it is left out.`);
+      m.warnings.push(`Other/Relationships.xml lists relationship '${name}' but no file under Other/Relationships/ defines it; it is left out.`);
       continue;
     }
     if (cached?.file !== file) {
-      cached = { file, byName: new Map(childElements(await p.readXml(file), 'EntityRelationship').map((r) => [attr(r, 'Name') ?? '', r])) };
+      const doc = m.scan(file, 1);
+      cached = { file, doc, byName: new Map(doc.root.children.filter((r) => r.name === 'EntityRelationship').map((r) => [scannedAttr(r, 'Name') ?? '', r])) };
     }
-    await emit(cached.byName.get(name) as XmlElement);
+    const { doc, byName } = cached;
+    section.component((out) => out.write(rawElement(doc, byName.get(name) as ScannedElement)));
   }
 }
 
-async function workflows(p: Planner, emit: Emit): Promise<void> {
-  for (const f of p.filesIn('Workflows', '.data.xml')) {
-    const wf = await p.readXml(f);
+async function workflows(m: Merger, section: Section): Promise<void> {
+  for (const f of m.filesIn('Workflows', '.data.xml')) {
+    const doc = m.scan(f, 1);
     for (const ref of ['JsonFileName', 'XamlFileName']) {
-      const value = textOf(childI(wf, ref));
-      if (value) await p.addContent(zipPathOf(value), zipPathOf(value), f);
+      const value = scannedText(doc, scannedChild(doc.root, ref));
+      if (value) await m.addContent(zipPathOf(value), zipPathOf(value), f);
     }
-    await emit(wf);
+    m.copy(section, doc);
   }
 }
 
-async function webResources(p: Planner, emit: Emit): Promise<void> {
-  for (const f of p.filesUnder('WebResources', '.data.xml')) {
-    const wr = await p.readXml(f);
-    const declared = textOf(childI(wr, 'FileName'));
-    const zipName = declared ? zipPathOf(declared) : webResourceZipName(textOf(childI(wr, 'Name')), textOf(childI(wr, 'WebResourceId')));
-    await p.addContent(f.slice(0, -'.data.xml'.length), zipName, f);
-    await emit(wr);
+async function webResources(m: Merger, section: Section): Promise<void> {
+  for (const f of m.filesUnder('WebResources', '.data.xml')) {
+    const doc = m.scan(f, 1);
+    const field = (name: string) => scannedText(doc, scannedChild(doc.root, name));
+    const declared = field('FileName');
+    const zipName = declared ? zipPathOf(declared) : webResourceZipName(field('Name'), field('WebResourceId'));
+    await m.addContent(f.slice(0, -'.data.xml'.length), zipName, f);
+    m.copy(section, doc);
   }
 }
 
-async function customControls(p: Planner, emit: Emit): Promise<void> {
-  for (const f of p.filesUnder('Controls', '.data.xml')) {
-    const cc = await p.readXml(f);
-    const manifest = textOf(childI(cc, 'FileName'));
-    if (manifest) await p.addContent(zipPathOf(manifest), zipPathOf(manifest), f);
+async function customControls(m: Merger, section: Section): Promise<void> {
+  for (const f of m.filesUnder('Controls', '.data.xml')) {
+    const doc = m.scan(f, 1);
+    const manifest = scannedText(doc, scannedChild(doc.root, 'FileName'));
+    if (manifest) await m.addContent(zipPathOf(manifest), zipPathOf(manifest), f);
     // The control's bundle, strings, css… sit beside the manifest and travel unchanged.
-    for (const other of p.ctx.index.under(path.posix.dirname(f))) {
-      if (!other.toLowerCase().endsWith('.data.xml') && !p.files.has(other)) await p.addContent(other, other, f);
+    for (const other of m.ctx.index.under(path.posix.dirname(f))) {
+      if (!other.toLowerCase().endsWith('.data.xml') && !m.files.has(other)) await m.addContent(other, other, f);
     }
-    await emit(cc);
+    m.copy(section, doc);
   }
 }
 
-async function pluginAssemblies(p: Planner, emit: Emit): Promise<void> {
-  for (const f of p.filesUnder('PluginAssemblies', '.data.xml')) {
-    const asm = await p.readXml(f);
-    const fileName = textOf(childI(asm, 'FileName'));
+async function pluginAssemblies(m: Merger, section: Section): Promise<void> {
+  for (const f of m.filesUnder('PluginAssemblies', '.data.xml')) {
+    const doc = m.scan(f, 1);
+    const fileName = scannedText(doc, scannedChild(doc.root, 'FileName'));
     const rel = fileName ? zipPathOf(fileName) : f.slice(0, -'.data.xml'.length);
-    await p.addContent(rel, rel, f);
-    await emit(asm);
+    await m.addContent(rel, rel, f);
+    m.copy(section, doc);
   }
 }
 
 /** AppModules/<name>/AppModule.xml and AppModuleSiteMaps/<name>/AppModuleSiteMap.xml, with `_managed` twins. */
-const appFolders = (dir: string, fileName: string) => async (p: Planner, emit: Emit): Promise<void> => {
-  for (const d of p.subfolders(dir)) {
-    const f = p.ctx.index.resolve(`${d}/${fileName}`);
-    if (f) await emit(await p.readXml(p.variantFile(f)));
+const appFolders = (dir: string, fileName: string): Producer => async (m, section) => {
+  for (const d of m.subfolders(dir)) {
+    const f = m.ctx.index.resolve(`${d}/${fileName}`);
+    if (f) m.copy(section, m.scan(m.variantFile(f), 0));
   }
 };
 
-async function canvasApps(p: Planner, emit: Emit): Promise<void> {
-  for (const f of p.filesIn('CanvasApps', '.meta.xml')) {
-    const app = await p.readXml(f);
-    const refs = [textOf(childI(app, 'DocumentUri')), textOf(childI(app, 'BackgroundImageUri'))];
-    const additional = childI(app, 'AdditionalUris');
-    if (additional) refs.push(...childElements(additional).map((u) => textOf(u)));
-    for (const ref of refs.filter((r) => r)) await p.addContent(zipPathOf(ref), zipPathOf(ref), f);
-    await emit(app);
+async function canvasApps(m: Merger, section: Section): Promise<void> {
+  for (const f of m.filesIn('CanvasApps', '.meta.xml')) {
+    const doc = m.scan(f, 2);
+    const refs = [scannedText(doc, scannedChild(doc.root, 'DocumentUri')), scannedText(doc, scannedChild(doc.root, 'BackgroundImageUri'))];
+    const additional = scannedChild(doc.root, 'AdditionalUris');
+    if (additional) refs.push(...additional.children.map((u) => scannedText(doc, u)));
+    for (const ref of refs.filter((r) => r)) await m.addContent(zipPathOf(ref), zipPathOf(ref), f);
+    m.copy(section, doc);
   }
 }
 
-async function connectors(p: Planner, emit: Emit): Promise<void> {
-  for (const f of p.filesIn('Connectors', '.xml')) {
-    const connector = await p.readXml(f);
-    for (const c of childElements(connector)) {
-      const value = textOf(c);
+async function connectors(m: Merger, section: Section): Promise<void> {
+  for (const f of m.filesIn('Connectors', '.xml')) {
+    const doc = m.scan(f, 1);
+    for (const c of doc.root.children) {
+      const value = scannedText(doc, c);
       // The metadata points at the zip folder Connector/ (singular); the tree keeps the files in Connectors/.
-      if (/^\/Connector\//i.test(value)) await p.addContent(`Connectors/${value.slice('/Connector/'.length)}`, zipPathOf(value), f);
+      if (/^\/Connector\//i.test(value)) await m.addContent(`Connectors/${value.slice('/Connector/'.length)}`, zipPathOf(value), f);
     }
-    await emit(connector);
+    m.copy(section, doc);
   }
 }
 
 /** customizations.xml section → how the tree fills it, in the order pack reads the tree. */
-const PRODUCERS: Array<[string, (p: Planner, emit: Emit) => Promise<void>]> = [
+const PRODUCERS: Array<[string, Producer]> = [
   ['Entities', entities],
   ['Roles', flat('Roles')],
   ['Workflows', workflows],
@@ -303,83 +402,60 @@ const PRODUCERS: Array<[string, (p: Planner, emit: Emit) => Promise<void>]> = [
   ['Dashboards', flat('Dashboards')],
 ];
 
-function producerFor(sectionName: string) {
-  return PRODUCERS.find(([name]) => name.toLowerCase() === sectionName.toLowerCase())?.[1];
+function producerFor(sectionName: string): [string, Producer] | undefined {
+  return PRODUCERS.find(([name]) => name.toLowerCase() === sectionName.toLowerCase());
 }
 
 /** Component folders pack does not split (environment variables, custom APIs, bots, …) travel unchanged. */
-async function addPassThrough(p: Planner): Promise<void> {
+async function addPassThrough(m: Merger): Promise<void> {
   const unknown = new Map<string, number>();
-  for (const f of p.ctx.index.files) {
+  for (const f of m.ctx.index.files) {
     const slash = f.indexOf('/');
     if (slash < 0 || f.startsWith('.') || isSplitFolder(f.slice(0, slash))) continue;
     const top = f.slice(0, slash);
     if (!isPassThroughFolder(top)) unknown.set(top, (unknown.get(top) ?? 0) + 1);
-    await p.addContent(f, f, f);
+    await m.addContent(f, f, f);
   }
-  for (const [top, n] of unknown) p.ctx.logger.info(`pack: folder '${top}/' is not a known component folder; its ${n} file(s) are packed unchanged at the same path.`);
+  for (const [top, n] of unknown) m.ctx.logger.info(`pack: folder '${top}/' is not a known component folder; its ${n} file(s) are packed unchanged at the same path.`);
 }
 
-async function readSkeleton(ctx: TreeContext): Promise<XmlElement | undefined> {
-  const file = ctx.index.resolve('Other/Customizations.xml');
-  return file ? parseXml(await fs.promises.readFile(toNative(ctx.root, file), 'utf8'), file) : undefined;
-}
+/**
+ * Writes customizations.xml for one variant to `out` (no BOM or declaration, as in exported zips): the sections
+ * of Other/Customizations.xml in their order, each filled from the tree; sections the skeleton lacks but the tree
+ * fills go before <Languages>. Returns the zip's content files and everything missing; with anything missing the
+ * output is incomplete and must be discarded.
+ */
+export async function mergePackage(ctx: TreeContext, variant: Variant, out: TextSink): Promise<PackPlan> {
+  const m = new Merger(ctx, variant, out);
+  const skeletonFile = ctx.index.resolve('Other/Customizations.xml');
+  if (!skeletonFile) return { variant, files: [], missing: [{ path: 'Other/Customizations.xml', referencedBy: 'Other/Solution.xml' }], warnings: [] };
+  const skeleton = m.scan(skeletonFile, 1);
+  m.consumed.add(ctx.index.resolve('Other/Solution.xml') ?? 'Other/Solution.xml');
+  const present = new Set(skeleton.root.children.map((c) => producerFor(c.name)?.[0]).filter((n): n is string => n !== undefined));
+  const fill = async (name: string, produce: Producer, existing?: ScannedElement) => {
+    const section = new Section(out, existing?.name ?? name, existing ? { doc: skeleton, el: existing } : undefined);
+    await produce(m, section);
+    section.close();
+  };
+  const fillAbsent = async () => { for (const [name, produce] of PRODUCERS) if (!present.has(name)) await fill(name, produce); };
 
-/** Pass 1: reads every component to list the zip's files and everything missing. Writes nothing. */
-export async function planPackage(ctx: TreeContext, variant: Variant): Promise<PackPlan> {
-  const p = new Planner(ctx, variant);
-  const skeleton = await readSkeleton(ctx);
-  if (!skeleton) {
-    return { variant, skeleton: element('ImportExportXml'), files: [], missing: [{ path: 'Other/Customizations.xml', referencedBy: 'Other/Solution.xml' }], warnings: [] };
+  out.write(`${openTag(skeleton.root)}>\n`);
+  let absentFilled = false;
+  for (const el of skeleton.root.children) {
+    if (!absentFilled && el.name === 'Languages') { await fillAbsent(); absentFilled = true; }
+    const producer = producerFor(el.name);
+    if (producer) await fill(producer[0], producer[1], el);
+    else out.write(`  ${rawElement(skeleton, el)}\n`);
   }
-  for (const f of ['Other/Customizations.xml', 'Other/Solution.xml']) p.consumed.add(ctx.index.resolve(f) ?? f);
-  for (const [name, produce] of PRODUCERS) {
-    let count = 0;
-    await produce(p, async () => { count++; });
-    if (count > 0) section(skeleton, name);
-  }
-  await addPassThrough(p);
+  if (!absentFilled) await fillAbsent();
+  out.write(`</${skeleton.root.name}>`);
+
+  await addPassThrough(m);
   for (const f of ctx.index.files) {
-    if (f.includes('/') && !p.consumed.has(f) && isSplitFolder(f.slice(0, f.indexOf('/'))) && !isSourceOnlyPath(f)) {
+    if (f.includes('/') && !m.consumed.has(f) && isSplitFolder(f.slice(0, f.indexOf('/'))) && !isSourceOnlyPath(f)) {
       ctx.logger.debug(`pack: '${f}' is not part of any component and is not packed.`);
     }
   }
-  const files = [...p.files.entries()].map(([zipName, source]) => ({ zipName, source })).sort((a, b) => compareOrdinal(a.zipName, b.zipName));
-  return { variant, skeleton, files, missing: p.missing, warnings: p.warnings };
-}
-
-/** Pass 2: streams customizations.xml (no BOM or declaration, as in exported zips) to `write`, one component at a time. */
-export async function writeCustomizations(ctx: TreeContext, plan: PackPlan, write: (chunk: string) => Promise<void>): Promise<void> {
-  const p = new Planner(ctx, plan.variant);
-  const root = plan.skeleton;
-  await write(`${openTag(root)}>\n`);
-  for (const node of root.children) {
-    if (!isElement(node)) continue;
-    const produce = producerFor(node.name);
-    if (!produce) { await write(serializeElement(node, 1)); continue; }
-    const existing = node.children.filter(isElement);
-    let opened = false;
-    const open = async () => {
-      if (opened) return;
-      opened = true;
-      await write(`  ${openTag(node)}>\n`);
-      for (const e of existing) await write(serializeElement(e, 2));
-    };
-    await produce(p, async (el) => { await open(); await write(serializeElement(el, 2)); });
-    if (opened) await write(`  </${node.name}>\n`);
-    else await write(serializeElement(node, 1));
-  }
-  await write(`</${root.name}>`);
-}
-
-/** The merged customizations.xml as a tree (for reading a folder's contents; small and medium solutions). */
-export async function buildCustomizations(ctx: TreeContext, plan: PackPlan): Promise<XmlElement> {
-  const p = new Planner(ctx, plan.variant);
-  const root = plan.skeleton;
-  for (const node of root.children) {
-    if (!isElement(node)) continue;
-    const produce = producerFor(node.name);
-    if (produce) await produce(p, async (el) => { node.children.push(el); });
-  }
-  return root;
+  const files = [...m.files.entries()].map(([zipName, source]) => ({ zipName, source })).sort((a, b) => compareOrdinal(a.zipName, b.zipName));
+  return { variant, files, missing: m.missing, warnings: m.warnings };
 }

@@ -1,12 +1,14 @@
 /** Pack: solution tree (flat, src/ or pac project) → unmanaged and/or managed solution zips. */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger, silentLogger, UserError } from '../core';
 import { FileIndex, listFiles } from './fs-walk';
 import { inspectSolutionFolder, PackageType, SolutionFolderInfo } from './layout';
 import { MapResolver } from './mapping';
 import { setManifestManaged, setManifestVersion } from './manifest';
-import { MissingFile, PackPlan, planPackage, TreeContext, Variant, writeCustomizations } from './pack-plan';
+import { mergePackage, MissingFile, PackPlan, TreeContext, Variant } from './pack-plan';
+import { FileSink } from './text-sink';
 import { CONTENT_TYPES_NAME, contentTypesXml } from './content-types';
 import { cloneElement, parseXml, writeXml, XmlElement } from './xml';
 import { writeZip, ZipWriteEntry } from './zip-write';
@@ -68,25 +70,13 @@ function solutionFor(base: XmlElement, variant: Variant, version?: string): Buff
   return Buffer.from(writeXml(solution, { declaration: false }), 'utf8');
 }
 
-/** Streams customizations.xml to a temp file beside the target, so its size never sits in memory. */
-async function writeCustomizationsFile(ctx: TreeContext, plan: PackPlan, file: string): Promise<void> {
-  const out = fs.createWriteStream(file, { encoding: 'utf8' });
-  const done = new Promise<void>((resolve, reject) => { out.on('finish', resolve); out.on('error', reject); });
-  await writeCustomizations(ctx, plan, async (chunk) => {
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
-  });
-  out.end();
-  await done;
-}
-
-async function writePackage(ctx: TreeContext, plan: PackPlan, target: string, solution: Buffer): Promise<void> {
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
-  const customizationsFile = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.customizations.tmp`);
+/** Merges the variant's customizations.xml into `file`; returns what the zip holds and what is missing. */
+async function mergeToFile(ctx: TreeContext, variant: Variant, file: string): Promise<PackPlan> {
+  const sink = FileSink.create(file);
   try {
-    await writeCustomizationsFile(ctx, plan, customizationsFile);
-    await writeZip(target, zipEntries(plan, customizationsFile, solution));
+    return await mergePackage(ctx, variant, sink);
   } finally {
-    await fs.promises.rm(customizationsFile, { force: true });
+    sink.close();
   }
 }
 
@@ -122,41 +112,57 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   }
   const solutionBase = parseXml(await fs.promises.readFile(info.manifestPath, 'utf8'), 'Other/Solution.xml');
   const variants: Variant[] = packageType === 'Both' ? ['unmanaged', 'managed'] : [packageType === 'Managed' ? 'managed' : 'unmanaged'];
-  const plans: PackPlan[] = [];
-  for (const v of variants) plans.push(await planPackage(ctx, v));
-  const missing = dedupeMissing(plans.flatMap((pl) => pl.missing));
-  if (missing.length > 0) throw new MissingContentError(missing, info.solutionRoot);
-
   const outputFolder = options.outputFolder ?? process.cwd();
-  const targets = plans.map((plan) => {
-    const managed = plan.variant === 'managed';
+  const targets = variants.map((variant) => {
+    const managed = variant === 'managed';
     return path.resolve((managed ? options.managedZipPath : options.unmanagedZipPath) ?? path.join(outputFolder, defaultZipName(info.manifest.uniqueName, version, managed)));
   });
   if (targets.length === 2 && targets[0] === targets[1]) {
     throw new UserError(`The unmanaged and the managed zip would both be written to '${targets[0]}'.`, 'Give them different paths.');
   }
+  // customizations.xml of each variant is merged into a private temp folder, never next to the output, so a
+  // failure (missing files, malformed XML) leaves the output folder untouched.
+  const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'dataverse-pack-'));
+  const plans: PackPlan[] = [];
+  try {
+    for (const v of variants) plans.push(await mergeToFile(ctx, v, customizationsFile(work, v)));
+    const missing = dedupeMissing(plans.flatMap((pl) => pl.missing));
+    if (missing.length > 0) throw new MissingContentError(missing, info.solutionRoot);
+    const solutions = plans.map((plan) => solutionFor(solutionBase, plan.variant, options.version));
+    await writeAllOrNone(plans.map((plan, i) => ({ target: targets[i], entries: zipEntries(plan, customizationsFile(work, plan.variant), solutions[i]) })));
+  } finally {
+    await fs.promises.rm(work, { recursive: true, force: true });
+  }
   const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
-  // Both zips or neither: each is written to a staging name beside its target and only renamed into place once
-  // every zip is complete, so a failure leaves no partial output and keeps any previous zip of the same name.
-  const staged = targets.map(stagingName);
+  for (const [i, plan] of plans.entries()) {
+    logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${targets[i]}.`);
+    if (plan.variant === 'managed') result.managedZipPath = targets[i]; else result.unmanagedZipPath = targets[i];
+    for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
+  }
+  for (const w of result.warnings) logger.warn(w);
+  return result;
+}
+
+function customizationsFile(work: string, variant: Variant): string {
+  return path.join(work, `${variant}.customizations.xml`);
+}
+
+/**
+ * Both zips or neither: each is written to a staging name beside its target and only renamed into place once
+ * every zip is complete, so a failure leaves no partial output and keeps any previous zip of the same name.
+ */
+async function writeAllOrNone(zips: Array<{ target: string; entries: ZipWriteEntry[] }>): Promise<void> {
   const written: string[] = [];
   try {
-    for (const [i, plan] of plans.entries()) {
-      await writePackage(ctx, plan, staged[i], solutionFor(solutionBase, plan.variant, options.version));
-      written.push(staged[i]);
+    for (const zip of zips) {
+      await writeZip(stagingName(zip.target), zip.entries);
+      written.push(stagingName(zip.target));
     }
-    for (const [i, plan] of plans.entries()) {
-      await fs.promises.rename(staged[i], targets[i]);
-      logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${targets[i]}.`);
-      if (plan.variant === 'managed') result.managedZipPath = targets[i]; else result.unmanagedZipPath = targets[i];
-      for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
-    }
+    for (const zip of zips) await fs.promises.rename(stagingName(zip.target), zip.target);
   } finally {
     // Only what was written: removing a staging name under an unusable folder would hide the real error.
     for (const f of written) await fs.promises.rm(f, { force: true });
   }
-  for (const w of result.warnings) logger.warn(w);
-  return result;
 }
 
 function stagingName(target: string): string {

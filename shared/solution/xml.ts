@@ -57,13 +57,18 @@ export function stripBom(text: string): string {
   return text.startsWith(BOM) ? text.slice(1) : text;
 }
 
-/** Parses an XML document and returns its root element. `what` names the file in errors. */
-export function parseXml(text: string, what: string): XmlElement {
-  const body = stripBom(text);
+/** Throws when the document has a DTD: solution files never do, and refusing it rules out entity expansion and external entities. */
+export function refuseDtd(body: string, what: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) {
     throw new UserError(`${what} contains a DTD (<!DOCTYPE or <!ENTITY>); solution files never do and DTDs are refused for safety (entity expansion, external entities).`,
       'Remove the DTD or check that the file is really a Dataverse solution file.');
   }
+}
+
+/** Parses an XML document and returns its root element. `what` names the file in errors. */
+export function parseXml(text: string, what: string): XmlElement {
+  const body = stripBom(text);
+  refuseDtd(body, what);
   const valid = XMLValidator.validate(body);
   if (valid !== true) {
     throw new UserError(`${what} is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col}).`);
@@ -119,6 +124,11 @@ export function decodeXml(raw: string): string {
 
 export function encodeXmlText(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escapes a value for a double-quoted attribute (tabs and line breaks as references, so they survive parsing). */
+export function encodeXmlAttr(value: string): string {
+  return encodeXmlText(value).replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
 }
 
 // ---------- navigation helpers ----------
@@ -197,7 +207,7 @@ export function serializeElement(el: XmlElement, depth: number, eol = '\n'): str
   return parts.join('');
 }
 
-export function openTag(el: XmlElement): string {
+export function openTag(el: Pick<XmlElement, 'name' | 'attrs'>): string {
   const attrs = el.attrs.map(([k, v]) => ` ${k}="${v.replace(/"/g, '&quot;')}"`).join('');
   return `<${el.name}${attrs}`;
 }
