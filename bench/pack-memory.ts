@@ -1,53 +1,94 @@
 /**
- * Peak memory of packing: packs the largest and the smallest folder of `<corpus>/unpacked` (or DATAVERSE_CORPUS),
- * each in a fresh child process, and prints peak RSS next to the folder size and its largest single file.
- * Usage: npx tsx bench/pack-memory.ts [corpus]
+ * Memory of packing, measured side by side in one run on the smallest and the largest folder of
+ * `<corpus>/unpacked` (or DATAVERSE_CORPUS) and on a ×5 scaled copy of the largest:
+ * - task: the bundled pack-version task (dist/extension, as the agent runs it; packageType both) → peak RSS;
+ * - zlib floor: a process that only reads every file of the folder and deflates it through a zlib stream per
+ *   file, twice (one per zip), keeping nothing → peak RSS: what any Node pack pays for zlib and GC timing;
+ * - live: packSolution in a process that collects garbage before every sample → the most memory pack keeps
+ *   alive at once (heap + buffers), the figure that shows whether memory follows the solution's size.
+ * Usage: npm run bench -- pack-memory   (or npx tsx bench/pack-memory.ts [corpus] after `npm run build`)
  */
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { findRoot } from '../scripts/repo-root';
 import { listFiles } from '../shared/solution/fs-walk';
 import { packSolution } from '../shared/solution';
 
-interface ChildReport { maxRssBytes: number; baselineRssBytes: number; peakHeapBytes: number; zipBytes: number; ms: number; retainedBytes?: number }
+const root = findRoot(__dirname);
+const taskJs = path.join(root, 'dist', 'extension', 'tasks', 'pack-version', 'index.js');
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-/** With --expose-gc: collect before every sample, so the figure is what pack keeps alive (heap + buffers). */
-const gc = (globalThis as { gc?: () => void }).gc;
-const live = (): number => { gc?.(); const m = process.memoryUsage(); return m.heapUsed + m.external; };
-
-async function child(folder: string): Promise<void> {
-  const baselineRssBytes = process.memoryUsage().rss;
-  const baselineLive = live();
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-'));
+/** Peak RSS of `node <args>` in bytes, read from a preload that records it at exit. */
+function peakRss(args: string[], env: Record<string, string>): { peak: number; ms: number; output: string } {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-rss-'));
   try {
-    let peakHeapBytes = 0;
-    let peakLive = baselineLive;
-    const sampler = setInterval(() => {
-      peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
-      if (gc) peakLive = Math.max(peakLive, live());
-    }, gc ? 20 : 5);
+    const preload = path.join(scratch, 'peak.js');
+    const report = path.join(scratch, 'peak.txt');
+    fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS * 1024)));`);
     const started = Date.now();
-    const r = await packSolution({ folder, packageType: 'Both', outputFolder: out });
-    clearInterval(sampler);
-    const zipBytes = [r.unmanagedZipPath, r.managedZipPath].reduce((n, p) => n + (p ? fs.statSync(p).size : 0), 0);
-    const report: ChildReport = {
-      maxRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakHeapBytes, zipBytes, ms: Date.now() - started,
-      ...(gc ? { retainedBytes: peakLive - baselineLive } : {}),
-    };
-    process.send?.(report);
+    const r = spawnSync(process.execPath, ['--require', preload, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    const ms = Date.now() - started;
+    if (r.status !== 0 || !fs.existsSync(report)) throw new Error(`node ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+    return { peak: Number(fs.readFileSync(report, 'utf8')), ms, output: r.stdout };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function runTask(folder: string): { peak: number; ms: number } {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-out-'));
+  try {
+    const r = peakRss([taskJs], {
+      INPUT_SOURCEFOLDER: folder, INPUT_PACKAGETYPE: 'both', INPUT_OUTPUTFOLDER: out, INPUT_UPDATESOURCEVERSION: 'false',
+      AGENT_TEMPDIRECTORY: out, SYSTEM_DEFAULTWORKINGDIRECTORY: out,
+    });
+    if (!r.output.includes('result=Succeeded')) throw new Error(`pack-version did not succeed on ${folder}:\n${r.output}`);
+    return r;
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
 }
 
-function measure(folder: string, heapLimitMb?: number, exposeGc = false): Promise<ChildReport> {
+/** The zlib floor: every file read and deflated (one stream per file, as a zip writer does), twice, output discarded. */
+async function zlibFloorChild(folder: string): Promise<void> {
+  const files = await listFiles(folder);
+  for (let zip = 0; zip < 2; zip++) {
+    for (const f of files) {
+      await pipeline(fs.createReadStream(path.join(folder, f)), zlib.createDeflateRaw({ level: 6 }), fs.createWriteStream(os.devNull));
+    }
+  }
+}
+
+interface LiveReport { retainedBytes: number }
+
+/** Runs in a child with --expose-gc: the most memory (heap + buffers) pack keeps alive, GC before every sample. */
+async function liveChild(folder: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  const live = (): number => { gc(); const m = process.memoryUsage(); return m.heapUsed + m.external; };
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-'));
+  try {
+    const baseline = live();
+    let peak = baseline;
+    const sampler = setInterval(() => { peak = Math.max(peak, live()); }, 20);
+    await packSolution({ folder, packageType: 'Both', outputFolder: out });
+    clearInterval(sampler);
+    process.send?.({ retainedBytes: peak - baseline } satisfies LiveReport);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function measureLive(folder: string): Promise<LiveReport> {
   return new Promise((resolve, reject) => {
-    const execArgv = [...process.execArgv, ...(heapLimitMb ? [`--max-old-space-size=${heapLimitMb}`] : []), ...(exposeGc ? ['--expose-gc'] : [])];
-    const proc = fork(__filename, ['--child', folder], { stdio: 'inherit', execArgv });
-    proc.on('message', (m) => resolve(m as ChildReport));
+    const proc = fork(__filename, ['--live', folder], { stdio: 'inherit', execArgv: [...process.execArgv, '--expose-gc'] });
+    proc.on('message', (m) => resolve(m as LiveReport));
     proc.on('error', reject);
-    proc.on('exit', (code) => { if (code !== 0) reject(new Error(`bench child for ${folder} exited with ${code}`)); });
+    proc.on('exit', (code) => { if (code !== 0) reject(new Error(`live-memory child for ${folder} exited with ${code}`)); });
   });
 }
 
@@ -56,8 +97,6 @@ async function folderStats(folder: string): Promise<{ bytes: number; largest: nu
   const sizes = files.map((f) => fs.statSync(path.join(folder, f)).size);
   return { bytes: sizes.reduce((a, b) => a + b, 0), largest: Math.max(0, ...sizes), files: files.length };
 }
-
-const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 /**
  * A scaled-up copy of a corpus folder: every table copied `copies` times under new names, plus `blobs` web
@@ -89,46 +128,39 @@ async function scaledCopy(source: string, target: string, copies: number, blobs:
 }
 
 async function main(): Promise<void> {
-  const corpus = process.argv[2] ?? process.env.DATAVERSE_CORPUS ?? path.join(__dirname, '..', '..', 'shared', 'corpus');
+  const corpus = process.argv[2] ?? process.env.DATAVERSE_CORPUS ?? path.join(root, '..', 'shared', 'corpus');
   const unpacked = path.join(corpus, 'unpacked');
-  if (!fs.existsSync(unpacked)) {
-    console.log(`pack-memory bench skipped: ${unpacked} not found`);
-    return;
-  }
+  if (!fs.existsSync(unpacked)) { console.log(`pack-memory bench skipped: ${unpacked} not found`); return; }
+  if (!fs.existsSync(taskJs)) { console.error(`${path.relative(root, taskJs)} is missing; run \`npm run build\` first.`); process.exit(1); }
   const folders = fs.readdirSync(unpacked).map((d) => path.join(unpacked, d)).filter((d) => fs.statSync(d).isDirectory());
-  const stats = await Promise.all(folders.map(async (f) => ({ folder: f, ...(await folderStats(f)) })));
+  const stats = await Promise.all(folders.map(async (f) => ({ folder: f, name: path.basename(f), ...(await folderStats(f)) })));
   stats.sort((a, b) => a.bytes - b.bytes);
   const picks = stats.length > 1 ? [stats[0], stats[stats.length - 1]] : stats;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-scaled-'));
   try {
     const largest = picks[picks.length - 1];
-    const scaled = path.join(scratch, `${path.basename(largest.folder)}-x5`);
+    const scaled = path.join(scratch, `${largest.name}-x5`);
     await scaledCopy(largest.folder, scaled, 4, 20, 5);
-    picks.push({ folder: scaled, ...(await folderStats(scaled)) });
-    await report(picks);
+    picks.push({ folder: scaled, name: `${largest.name} ×5`, ...(await folderStats(scaled)) });
+    const rows = [];
+    for (const s of picks) {
+      const task = runTask(s.folder);
+      const floor = peakRss([...process.execArgv, __filename, '--zlib-floor', s.folder], {});
+      const live = await measureLive(s.folder);
+      rows.push({ ...s, task, floor, live });
+      console.log(`${s.name}: ${s.files} files, ${mb(s.bytes)}, largest file ${mb(s.largest)} → task peak RSS ${mb(task.peak)} (${task.ms} ms), ` +
+        `zlib floor peak RSS ${mb(floor.peak)}, live memory above start ${mb(live.retainedBytes)}`);
+    }
+    const [small, ...others] = rows;
+    for (const r of others) {
+      console.log(`${r.name} vs ${small.name}: task +${mb(r.task.peak - small.task.peak)}, zlib floor +${mb(r.floor.peak - small.floor.peak)}, ` +
+        `live +${mb(r.live.retainedBytes - small.live.retainedBytes)}; largest file ${mb(r.largest)}`);
+    }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function report(picks: Array<{ folder: string; bytes: number; largest: number; files: number }>): Promise<void> {
-  // Default GC lets the heap grow before collecting; a capped old space shows the memory pack really keeps alive.
-  for (const limit of [undefined, 48]) {
-    for (const s of picks) {
-      const r = await measure(s.folder, limit);
-      console.log(`${limit ? `[old space capped at ${limit} MB] ` : ''}${path.basename(s.folder)}: ${s.files} files, ${mb(s.bytes)} on disk, ` +
-        `largest file ${mb(s.largest)} → peak RSS ${mb(r.maxRssBytes)} (process start ${mb(r.baselineRssBytes)}), ` +
-        `peak JS heap ${mb(r.peakHeapBytes)}, zips ${mb(r.zipBytes)}, ${r.ms} ms`);
-    }
-  }
-  // Peak RSS includes garbage V8 has not collected yet and its young-generation sizing; collecting before each
-  // sample (every 20 ms) shows what pack itself keeps alive at its peak, the figure to compare with file sizes.
-  for (const s of picks) {
-    const r = await measure(s.folder, undefined, true);
-    console.log(`[retained, GC before each sample] ${path.basename(s.folder)}: largest file ${mb(s.largest)} → ` +
-      `peak live heap + buffers above start ${mb(r.retainedBytes ?? 0)}`);
-  }
-}
-
-if (process.argv[2] === '--child') void child(process.argv[3]);
+if (process.argv[2] === '--live') void liveChild(process.argv[3]);
+else if (process.argv[2] === '--zlib-floor') void zlibFloorChild(process.argv[3]);
 else void main();

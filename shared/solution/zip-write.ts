@@ -21,6 +21,16 @@ const FIXED_MTIME = new Date(2000, 0, 1, 0, 0, 0);
 const FILE_MODE = 0o100644;
 const OPTIONS = { mtime: FIXED_MTIME, mode: FILE_MODE, compress: true, compressionLevel: 6, forceDosTimestamp: true } as const;
 
+const MAX_READ = 64 * 1024;
+
+function readSize(file: string): number {
+  try {
+    return Math.max(1, Math.min(MAX_READ, fs.statSync(file).size));
+  } catch {
+    return MAX_READ; // the stream reports the error
+  }
+}
+
 export async function writeZip(target: string, entries: ZipWriteEntry[]): Promise<void> {
   const dir = path.dirname(target);
   await fs.promises.mkdir(dir, { recursive: true });
@@ -33,7 +43,8 @@ export async function writeZip(target: string, entries: ZipWriteEntry[]): Promis
       const name = entry.name;
       // Opened only when yazl reaches the entry, so thousands of files never hold thousands of descriptors.
       zip.addReadStreamLazy(name, OPTIONS, (cb) => {
-        const stream = fs.createReadStream(file);
+        // A read buffer no larger than the file: fs allocates highWaterMark bytes per read even for a 1 KB file.
+        const stream = fs.createReadStream(file, { highWaterMark: readSize(file) });
         stream.on('error', (err) => (zip.outputStream as Readable).destroy(new Error(`Cannot read '${file}' for zip entry '${name}': ${err.message}`)));
         cb(null, stream);
       });
