@@ -171,7 +171,7 @@ export async function readSolutionFolder(folder: string, logger: Logger = silent
   const solution = parseXml(await fs.promises.readFile(info.manifestPath, 'utf8'), 'Other/Solution.xml');
   const ctx = { root: info.solutionRoot, index, logger };
   const merged = new StringSink();
-  const plan = await mergePackage(ctx, 'unmanaged', merged);
+  const plan = await mergePackage(ctx, new Map([['unmanaged', merged]]));
   const customizations = parseXml(merged.toString(), 'customizations.xml (merged from the folder)');
   const byZip = new Map(plan.files.map((f) => [f.zipName, f.source]));
   const source: ContentSource = {

@@ -1,6 +1,6 @@
 /**
- * Merges a solution tree back into customizations.xml and lists every content file with its zip path, for one
- * zip (unmanaged or managed), in one pass over the tree. Each component file is checked with a streaming XML scan
+ * Merges a solution tree back into customizations.xml and lists every content file with its zip path, for the
+ * unmanaged and/or managed zip, in one pass over the tree. Each component file is checked with a streaming XML scan
  * and copied into the output as slices of its own text (only the repeated xsi declaration on its root is
  * dropped), so memory is one component file at a time whatever the size of the solution, and nothing we do not
  * understand is rewritten. Missing files are collected, not thrown, so the caller reports all of them together.
@@ -35,7 +35,7 @@ export interface PlannedFile {
 }
 
 export interface PackPlan {
-  variant: Variant;
+  /** The same for both variants: only customizations.xml differs between them. */
   files: PlannedFile[];
   missing: MissingFile[];
   warnings: string[];
@@ -48,14 +48,33 @@ export interface TreeContext {
   logger: Logger;
 }
 
+/** The customizations.xml being written, one per variant; most text goes to all of them alike. */
+export class Outputs implements TextSink {
+  constructor(private readonly sinks: ReadonlyMap<Variant, TextSink>) {}
+
+  get variants(): Variant[] {
+    return [...this.sinks.keys()];
+  }
+
+  write(text: string): void {
+    for (const sink of this.sinks.values()) sink.write(text);
+  }
+
+  /** The output of one variant (for the parts that differ: `_managed` forms and app definitions). */
+  only(variant: Variant): Outputs {
+    const sink = this.sinks.get(variant);
+    return new Outputs(sink ? new Map([[variant, sink]]) : new Map());
+  }
+}
+
 /** One customizations.xml section being written: opened on its first component, so empty sections stay as they were. */
 class Section {
   private opened = false;
 
-  constructor(private readonly out: TextSink, readonly name: string, private readonly existing?: { doc: ScannedXml; el: ScannedElement }) {}
+  constructor(private readonly out: Outputs, readonly name: string, private readonly existing?: { doc: ScannedXml; el: ScannedElement }) {}
 
   /** Writes one component (at section depth), opening the section first if needed. */
-  component(write: (out: TextSink) => void): void {
+  component(write: (out: Outputs) => void): void {
     if (!this.opened) {
       this.opened = true;
       const tag = this.existing ? openTag(this.existing.el) : `<${this.name}`;
@@ -97,7 +116,7 @@ class Merger {
   readonly warnings: string[] = [];
   readonly consumed = new Set<string>();
 
-  constructor(readonly ctx: TreeContext, readonly variant: Variant, readonly out: TextSink) {}
+  constructor(readonly ctx: TreeContext, readonly out: Outputs) {}
 
   /** Reads and checks a component file (elements recorded `depth` levels below its root). */
   scan(rel: string, depth = 2): ScannedXml {
@@ -124,12 +143,11 @@ class Merger {
     return found ? `only the canvas source folder ${found} exists; building an .msapp from source needs pac (pac canvas pack), so commit the .msapp or supply it through a map file` : undefined;
   }
 
-  /** Picks the variant's file: `X_managed.xml` for managed packs when present. */
-  variantFile(rel: string): string {
+  /** The file each variant uses: `X_managed.xml` for the managed zip when present, else `X.xml`. */
+  variantFiles(rel: string): Record<Variant, string> {
     const twin = this.ctx.index.resolve(managedTwin(rel));
-    if (!twin) return rel;
-    this.consumed.add(this.variant === 'managed' ? rel : twin);
-    return this.variant === 'managed' ? twin : rel;
+    if (twin) this.consumed.add(twin);
+    return { unmanaged: rel, managed: twin ?? rel };
   }
 
   /** Direct child folders of `dir` (relative), sorted. */
@@ -152,7 +170,7 @@ class Merger {
     return this.ctx.index.under(dir).filter((f) => f.toLowerCase().endsWith(suffix));
   }
 
-  /** A component whose file is copied whole. */
+  /** A component whose file is copied whole (the same for every variant). */
   copy(section: Section, doc: ScannedXml): void {
     section.component((out) => writeWithoutXsi(out, doc, doc.root));
   }
@@ -163,20 +181,20 @@ type Producer = (m: Merger, section: Section) => Promise<void>;
 /** What an entity folder adds inside <Entity>: each part fills (or is appended as) the child of that name. */
 interface EntityPart {
   name: string;
-  write: (out: TextSink) => void;
+  write: (out: Outputs) => void;
 }
 
 function entityParts(m: Merger, dir: string): EntityPart[] {
   const parts: EntityPart[] = [];
   const forms = m.subfolders(`${dir}/FormXml`);
   if (forms.length > 0) {
-    const groups = forms.map((typeDir) => ({ type: baseName(typeDir), files: formFiles(m, typeDir) }));
+    const groups = forms.map((typeDir) => ({ type: baseName(typeDir), forms: formFiles(m, typeDir) }));
     parts.push({
       name: 'FormXml',
       write: (out) => {
         for (const group of groups) {
           out.write(`<forms type="${encodeXmlAttr(group.type)}">`);
-          for (const f of group.files) writeUnwrapped(out, m.scan(f, 1), 'forms');
+          for (const files of group.forms) writeVariants(m, out, files, (o, doc) => writeUnwrapped(o, doc, 'forms'));
           out.write('</forms>');
         }
       },
@@ -198,23 +216,30 @@ function entityParts(m: Merger, dir: string): EntityPart[] {
   return parts;
 }
 
-/** The forms of one type folder for this variant: `X_managed.xml` replaces `X.xml` in managed packs. */
-function formFiles(m: Merger, typeDir: string): string[] {
-  const files: string[] = [];
+/** The forms of one type folder, each with the file every variant uses: `X_managed.xml` replaces `X.xml` in managed packs. */
+function formFiles(m: Merger, typeDir: string): Array<Partial<Record<Variant, string>>> {
+  const forms: Array<Partial<Record<Variant, string>>> = [];
   for (const form of m.filesIn(typeDir, '.xml')) {
-    if (isManagedTwin(form)) {
-      // A managed-only form (no unmanaged twin) still belongs in the managed package.
-      if (m.variant === 'managed' && !m.ctx.index.resolve(form.replace(/_managed\.xml$/i, '.xml'))) files.push(form);
-      else m.consumed.add(form);
-      continue;
-    }
-    files.push(m.variantFile(form));
+    if (!isManagedTwin(form)) { forms.push(m.variantFiles(form)); continue; }
+    m.consumed.add(form);
+    // A managed-only form (no unmanaged twin) still belongs in the managed package.
+    if (!m.ctx.index.resolve(form.replace(/_managed\.xml$/i, '.xml'))) forms.push({ managed: form });
   }
-  return files;
+  return forms;
+}
+
+/** Writes inside a component what may come from a different file per variant; a shared file is read once. */
+function writeVariants(m: Merger, out: Outputs, files: Partial<Record<Variant, string>>, write: (out: Outputs, doc: ScannedXml) => void): void {
+  const wanted = out.variants.filter((v) => files[v] !== undefined);
+  if (wanted.length === out.variants.length && wanted.every((v) => files[v] === files[wanted[0]])) {
+    write(out, m.scan(files[wanted[0]] as string, 1));
+    return;
+  }
+  for (const v of wanted) write(out.only(v), m.scan(files[v] as string, 1));
 }
 
 /** Writes <Entity> with its forms, views and charts merged in and its ribbon replaced by RibbonDiff.xml. */
-function writeEntity(out: TextSink, doc: ScannedXml, parts: EntityPart[], ribbon: ScannedXml | undefined): void {
+function writeEntity(out: Outputs, doc: ScannedXml, parts: EntityPart[], ribbon: ScannedXml | undefined): void {
   const entity = doc.root;
   const filled = (name: string) => parts.find((p) => p.name.toLowerCase() === name.toLowerCase());
   const isRibbon = (el: ScannedElement) => ribbon !== undefined && el.name.toLowerCase() === ribbon.root.name.toLowerCase();
@@ -355,7 +380,7 @@ async function pluginAssemblies(m: Merger, section: Section): Promise<void> {
 const appFolders = (dir: string, fileName: string): Producer => async (m, section) => {
   for (const d of m.subfolders(dir)) {
     const f = m.ctx.index.resolve(`${d}/${fileName}`);
-    if (f) m.copy(section, m.scan(m.variantFile(f), 0));
+    if (f) section.component((out) => writeVariants(m, out, m.variantFiles(f), (o, doc) => writeWithoutXsi(o, doc, doc.root)));
   }
 };
 
@@ -420,15 +445,16 @@ async function addPassThrough(m: Merger): Promise<void> {
 }
 
 /**
- * Writes customizations.xml for one variant to `out` (no BOM or declaration, as in exported zips): the sections
- * of Other/Customizations.xml in their order, each filled from the tree; sections the skeleton lacks but the tree
- * fills go before <Languages>. Returns the zip's content files and everything missing; with anything missing the
- * output is incomplete and must be discarded.
+ * Writes customizations.xml for each variant to its sink (no BOM or declaration, as in exported zips): the
+ * sections of Other/Customizations.xml in their order, each filled from the tree; sections the skeleton lacks but
+ * the tree fills go before <Languages>. Returns the zip's content files and everything missing; with anything
+ * missing the output is incomplete and must be discarded.
  */
-export async function mergePackage(ctx: TreeContext, variant: Variant, out: TextSink): Promise<PackPlan> {
-  const m = new Merger(ctx, variant, out);
+export async function mergePackage(ctx: TreeContext, sinks: ReadonlyMap<Variant, TextSink>): Promise<PackPlan> {
+  const out = new Outputs(sinks);
+  const m = new Merger(ctx, out);
   const skeletonFile = ctx.index.resolve('Other/Customizations.xml');
-  if (!skeletonFile) return { variant, files: [], missing: [{ path: 'Other/Customizations.xml', referencedBy: 'Other/Solution.xml' }], warnings: [] };
+  if (!skeletonFile) return { files: [], missing: [{ path: 'Other/Customizations.xml', referencedBy: 'Other/Solution.xml' }], warnings: [] };
   const skeleton = m.scan(skeletonFile, 1);
   m.consumed.add(ctx.index.resolve('Other/Solution.xml') ?? 'Other/Solution.xml');
   const present = new Set(skeleton.root.children.map((c) => producerFor(c.name)?.[0]).filter((n): n is string => n !== undefined));
@@ -457,5 +483,5 @@ export async function mergePackage(ctx: TreeContext, variant: Variant, out: Text
     }
   }
   const files = [...m.files.entries()].map(([zipName, source]) => ({ zipName, source })).sort((a, b) => compareOrdinal(a.zipName, b.zipName));
-  return { variant, files, missing: m.missing, warnings: m.warnings };
+  return { files, missing: m.missing, warnings: m.warnings };
 }

@@ -70,13 +70,14 @@ function solutionFor(base: XmlElement, variant: Variant, version?: string): Buff
   return Buffer.from(writeXml(solution, { declaration: false }), 'utf8');
 }
 
-/** Merges the variant's customizations.xml into `file`; returns what the zip holds and what is missing. */
-async function mergeToFile(ctx: TreeContext, variant: Variant, file: string): Promise<PackPlan> {
-  const sink = FileSink.create(file);
+/** Merges customizations.xml of every variant into `<work>/<variant>.customizations.xml` in one pass over the tree. */
+async function mergeToFiles(ctx: TreeContext, variants: Variant[], work: string): Promise<PackPlan> {
+  const sinks = new Map<Variant, FileSink>();
   try {
-    return await mergePackage(ctx, variant, sink);
+    for (const v of variants) sinks.set(v, FileSink.create(customizationsFile(work, v)));
+    return await mergePackage(ctx, sinks);
   } finally {
-    sink.close();
+    for (const sink of sinks.values()) sink.close();
   }
 }
 
@@ -123,21 +124,21 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   // customizations.xml of each variant is merged into a private temp folder, never next to the output, so a
   // failure (missing files, malformed XML) leaves the output folder untouched.
   const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'dataverse-pack-'));
-  const plans: PackPlan[] = [];
+  let plan: PackPlan;
   try {
-    for (const v of variants) plans.push(await mergeToFile(ctx, v, customizationsFile(work, v)));
-    const missing = dedupeMissing(plans.flatMap((pl) => pl.missing));
-    if (missing.length > 0) throw new MissingContentError(missing, info.solutionRoot);
-    const solutions = plans.map((plan) => solutionFor(solutionBase, plan.variant, options.version));
-    await writeAllOrNone(plans.map((plan, i) => ({ target: targets[i], entries: zipEntries(plan, customizationsFile(work, plan.variant), solutions[i]) })));
+    plan = await mergeToFiles(ctx, variants, work);
+    if (plan.missing.length > 0) throw new MissingContentError(dedupeMissing(plan.missing), info.solutionRoot);
+    await writeAllOrNone(variants.map((variant, i) => ({
+      target: targets[i],
+      entries: zipEntries(plan, customizationsFile(work, variant), solutionFor(solutionBase, variant, options.version)),
+    })));
   } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
   }
-  const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [] };
-  for (const [i, plan] of plans.entries()) {
-    logger.info(`Packed ${plan.variant} solution ${info.manifest.uniqueName} ${version} → ${targets[i]}.`);
-    if (plan.variant === 'managed') result.managedZipPath = targets[i]; else result.unmanagedZipPath = targets[i];
-    for (const w of plan.warnings) if (!result.warnings.includes(w)) result.warnings.push(w);
+  const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [...new Set(plan.warnings)] };
+  for (const [i, variant] of variants.entries()) {
+    logger.info(`Packed ${variant} solution ${info.manifest.uniqueName} ${version} → ${targets[i]}.`);
+    if (variant === 'managed') result.managedZipPath = targets[i]; else result.unmanagedZipPath = targets[i];
   }
   for (const w of result.warnings) logger.warn(w);
   return result;

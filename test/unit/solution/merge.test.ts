@@ -20,7 +20,7 @@ function writeTree(root: string, files: Record<string, string>): void {
 
 async function merge(root: string, variant: Variant = 'unmanaged'): Promise<string> {
   const sink = new StringSink();
-  const plan = await mergePackage({ root, index: new FileIndex(root, await listFiles(root)), logger: silentLogger }, variant, sink);
+  const plan = await mergePackage({ root, index: new FileIndex(root, await listFiles(root)), logger: silentLogger }, new Map([[variant, sink]]));
   assert.deepEqual(plan.missing, []);
   return sink.toString();
 }
@@ -88,6 +88,23 @@ describe('merging a solution tree into customizations.xml', () => {
     assert.deepEqual(childElements(entities[0]).map((e) => e.name), ['Name', 'FormXml', 'SavedQueries', 'RibbonDiffXml']);
     assert.deepEqual(childElements(entities[1]).map((e) => e.name), ['Name', 'FormXml']);
     assert.deepEqual(childElements(childElements(entities[1], 'FormXml')[0]).map((e) => e.attrs), [[['type', 'card']]]);
+  });
+
+  it('writes both variants in one pass exactly as it writes each alone (managed twins, managed-only forms, app modules)', async () => {
+    const root = sample();
+    writeTree(root, {
+      'Entities/cnt_Project/FormXml/quick/{33333333-3333-3333-3333-333333333333}_managed.xml': form('33333333-3333-3333-3333-333333333333', 'Managed only'),
+      'AppModules/cnt_app/AppModule.xml': `${DECL}<AppModule ${XSI}><UniqueName>cnt_app</UniqueName><Descriptor>plain</Descriptor></AppModule>`,
+      'AppModules/cnt_app/AppModule_managed.xml': `${DECL}<AppModule ${XSI}><UniqueName>cnt_app</UniqueName><Descriptor>managed</Descriptor></AppModule>`,
+    });
+    const sinks = new Map<Variant, StringSink>([['unmanaged', new StringSink()], ['managed', new StringSink()]]);
+    await mergePackage({ root, index: new FileIndex(root, await listFiles(root)), logger: silentLogger }, sinks);
+    const [unmanaged, managed] = [await merge(root, 'unmanaged'), await merge(root, 'managed')];
+    assert.equal(sinks.get('unmanaged')?.toString(), unmanaged);
+    assert.equal(sinks.get('managed')?.toString(), managed);
+    assert.ok(managed.includes('Managed only') && !unmanaged.includes('Managed only'));
+    assert.ok(managed.includes('<Descriptor>managed</Descriptor>') && unmanaged.includes('<Descriptor>plain</Descriptor>'));
+    assert.ok(!managed.includes('<Descriptor>plain</Descriptor>') && !unmanaged.includes('<Descriptor>managed</Descriptor>'));
   });
 
   it('names the malformed component file and its line', async () => {
