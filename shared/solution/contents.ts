@@ -10,7 +10,7 @@ import { inspectSolutionFolder } from './layout';
 import { readManifest, SolutionManifest } from './manifest';
 import { mergePackage } from './pack-plan';
 import { StringSink } from './text-sink';
-import { attr, childElements, childI, parseXml, stripBom, textOf, XmlElement } from './xml';
+import { attr, childElements, childI, element, parseXml, stripBom, textOf, XmlElement } from './xml';
 import { ZipReader } from './zip-read';
 
 export interface ConnectionReferenceInfo {
@@ -172,7 +172,9 @@ export async function readSolutionFolder(folder: string, logger: Logger = silent
   const ctx = { root: info.solutionRoot, index, logger };
   const merged = new StringSink();
   const plan = await mergePackage(ctx, new Map([['unmanaged', merged]]));
-  const customizations = parseXml(merged.toString(), 'customizations.xml (merged from the folder)');
+  // Without Other/Customizations.xml nothing is merged: the folder simply has no components to describe.
+  const text = merged.toString();
+  const customizations = text ? parseXml(text, 'customizations.xml (merged from the folder)') : element('ImportExportXml');
   const byZip = new Map(plan.files.map((f) => [f.zipName, f.source]));
   const source: ContentSource = {
     names: [...byZip.keys()],

@@ -467,11 +467,17 @@ export async function mergePackage(ctx: TreeContext, sinks: ReadonlyMap<Variant,
 
   out.write(`${openTag(skeleton.root)}>\n`);
   let absentFilled = false;
+  const filled = new Set<string>();
   for (const el of skeleton.root.children) {
     if (!absentFilled && el.name === 'Languages') { await fillAbsent(); absentFilled = true; }
     const producer = producerFor(el.name);
-    if (producer) await fill(producer[0], producer[1], el);
-    else out.write(`  ${rawElement(skeleton, el)}\n`);
+    if (producer && !filled.has(producer[0])) {
+      filled.add(producer[0]);
+      await fill(producer[0], producer[1], el);
+      continue;
+    }
+    if (producer) m.warnings.push(`${skeletonFile} has a second <${el.name}> section; the components go into the first one and the second is kept as it is.`);
+    out.write(`  ${rawElement(skeleton, el)}\n`);
   }
   if (!absentFilled) await fillAbsent();
   out.write(`</${skeleton.root.name}>`);

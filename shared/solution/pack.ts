@@ -1,6 +1,5 @@
 /** Pack: solution tree (flat, src/ or pac project) → unmanaged and/or managed solution zips. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger, silentLogger, UserError } from '../core';
 import { FileIndex, listFiles } from './fs-walk';
@@ -9,6 +8,7 @@ import { MapResolver } from './mapping';
 import { setManifestManaged, setManifestVersion } from './manifest';
 import { mergePackage, MissingFile, PackPlan, TreeContext, Variant } from './pack-plan';
 import { FileSink } from './text-sink';
+import { withTempFolder } from './temp-folder';
 import { CONTENT_TYPES_NAME, contentTypesXml } from './content-types';
 import { cloneElement, parseXml, writeXml, XmlElement } from './xml';
 import { writeZip, ZipWriteEntry } from './zip-write';
@@ -123,18 +123,15 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   }
   // customizations.xml of each variant is merged into a private temp folder, never next to the output, so a
   // failure (missing files, malformed XML) leaves the output folder untouched.
-  const work = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'dataverse-pack-'));
-  let plan: PackPlan;
-  try {
-    plan = await mergeToFiles(ctx, variants, work);
-    if (plan.missing.length > 0) throw new MissingContentError(dedupeMissing(plan.missing), info.solutionRoot);
+  const plan = await withTempFolder('dataverse-pack-', logger, async (work) => {
+    const merged = await mergeToFiles(ctx, variants, work);
+    if (merged.missing.length > 0) throw new MissingContentError(dedupeMissing(merged.missing), info.solutionRoot);
     await writeAllOrNone(variants.map((variant, i) => ({
       target: targets[i],
-      entries: zipEntries(plan, customizationsFile(work, variant), solutionFor(solutionBase, variant, options.version)),
+      entries: zipEntries(merged, customizationsFile(work, variant), solutionFor(solutionBase, variant, options.version)),
     })));
-  } finally {
-    await fs.promises.rm(work, { recursive: true, force: true });
-  }
+    return merged;
+  });
   const result: PackResult = { uniqueName: info.manifest.uniqueName, version, packageType, folder: info, warnings: [...new Set(plan.warnings)] };
   for (const [i, variant] of variants.entries()) {
     logger.info(`Packed ${variant} solution ${info.manifest.uniqueName} ${version} → ${targets[i]}.`);
@@ -149,21 +146,48 @@ function customizationsFile(work: string, variant: Variant): string {
 }
 
 /**
- * Both zips or neither: each is written to a staging name beside its target and only renamed into place once
- * every zip is complete, so a failure leaves no partial output and keeps any previous zip of the same name.
+ * Both zips or neither: each is written to a staging name beside its target; only when every zip is complete are
+ * the previous zips moved aside and the new ones renamed into place, and if that fails the previous ones come back.
  */
 async function writeAllOrNone(zips: Array<{ target: string; entries: ZipWriteEntry[] }>): Promise<void> {
   const written: string[] = [];
   try {
     for (const zip of zips) {
+      const target = await fs.promises.stat(zip.target).catch(() => undefined);
+      if (target?.isDirectory()) throw new UserError(`Cannot write the zip '${zip.target}': a folder of that name exists.`, 'Give a file path for the zip, or remove that folder.');
       await writeZip(stagingName(zip.target), zip.entries);
       written.push(stagingName(zip.target));
     }
-    for (const zip of zips) await fs.promises.rename(stagingName(zip.target), zip.target);
+    await replaceAll(zips.map((z) => z.target));
   } finally {
     // Only what was written: removing a staging name under an unusable folder would hide the real error.
     for (const f of written) await fs.promises.rm(f, { force: true });
   }
+}
+
+async function replaceAll(targets: string[]): Promise<void> {
+  const movedAside: string[] = [];
+  const placed: string[] = [];
+  try {
+    for (const t of targets) {
+      if (!fs.existsSync(t)) continue;
+      await fs.promises.rename(t, previousName(t));
+      movedAside.push(t);
+    }
+    for (const t of targets) {
+      await fs.promises.rename(stagingName(t), t);
+      placed.push(t);
+    }
+  } catch (err) {
+    for (const t of placed) await fs.promises.rm(t, { force: true }).catch(() => undefined);
+    for (const t of movedAside) await fs.promises.rename(previousName(t), t).catch(() => undefined);
+    throw new UserError(`Cannot put the packed zips in place (${(err as Error).message}); the previous files are kept.`, 'Check that the output files are not open in another program and that the folder is writable.');
+  }
+  for (const t of movedAside) await fs.promises.rm(previousName(t), { force: true }).catch(() => undefined);
+}
+
+function previousName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.previous`);
 }
 
 function stagingName(target: string): string {

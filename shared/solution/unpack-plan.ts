@@ -1,21 +1,37 @@
 /**
- * Splits one solution zip into the SolutionPackager tree: returns every tree file (XML written SolutionPackager
- * style, or a zip entry copied unchanged) keyed by its path relative to the solution root.
+ * Splits one solution zip into the SolutionPackager tree. customizations.xml is streamed one component at a time
+ * and every tree XML file is handed to `emit` as soon as it is known, so memory follows the largest component,
+ * not the solution; content files are returned as zip entries to copy unchanged.
  */
 import * as path from 'node:path';
 import { UserError } from '../core';
 import { attr, childElements, childI, element, isElement, parseXml, textOf, XmlElement } from './xml';
+import { streamXml } from './xml-stream';
 import { ZipReader } from './zip-read';
 import { CONTENT_TYPES_NAME } from './content-types';
 import { readManifest, SolutionManifest } from './manifest';
 import { XSI_NAMESPACE, zipPathOf } from './tree-sections';
 
-export type TreeFile = { kind: 'xml'; root: XmlElement } | { kind: 'entry'; zip: ZipReader; entry: string };
-
-export interface UnpackPlan {
+export interface SolutionXml {
   manifest: SolutionManifest;
   solution: XmlElement;
-  files: Map<string, TreeFile>;
+}
+
+/** Receives each tree XML file (path relative to the solution root) as the split produces it. */
+export type EmitTreeFile = (rel: string, root: XmlElement) => Promise<void>;
+
+/** Tree path → zip entry, for the content files the tree holds unchanged. */
+export type TreeEntries = Map<string, string>;
+
+/** solution.xml of a solution zip, parsed, with its manifest. */
+export async function readSolutionXml(zip: ZipReader): Promise<SolutionXml> {
+  const solutionName = zip.findName('solution.xml');
+  const customName = zip.findName('customizations.xml');
+  if (!solutionName || !customName) {
+    throw new UserError(`'${zip.file}' is not a solution zip: ${!solutionName ? 'solution.xml' : 'customizations.xml'} is missing at its root.`);
+  }
+  const solution = parseXml(await zip.readText(solutionName), `${path.basename(zip.file)}: solution.xml`);
+  return { manifest: readManifest(solution, `${path.basename(zip.file)}: solution.xml`), solution };
 }
 
 /** Characters Windows does not allow in file names. */
@@ -46,17 +62,28 @@ function treeStyleOf(solution: XmlElement): TreeStyle {
 }
 
 class Splitter {
-  readonly files = new Map<string, TreeFile>();
+  /** Tree XML files produced but not yet handed to `emit`. */
+  readonly pending: Array<[string, XmlElement]> = [];
+  readonly emitted = new Set<string>();
   /** zip entry → tree path, for entries placed somewhere else than their zip path. */
   readonly moved = new Map<string, string>();
+  /** Sections gathered whole before they are split (relationships, whole-section files). */
+  readonly gathered = new Map<XmlElement, XmlElement[]>();
 
-  constructor(readonly zip: ZipReader, readonly style: TreeStyle) {}
+  constructor(readonly zip: ZipReader, readonly style: TreeStyle, private readonly emit: EmitTreeFile) {}
 
   xml(rel: string, root: XmlElement): void {
     if (this.style === 'v9' && root.name !== 'AppModule' && !root.attrs.some(([k]) => k === 'xmlns:xsi')) {
       root.attrs.push(['xmlns:xsi', XSI_NAMESPACE]);
     }
-    this.files.set(safeRelPath(rel, 'unpack'), { kind: 'xml', root });
+    this.pending.push([safeRelPath(rel, 'unpack'), root]);
+  }
+
+  async flush(): Promise<void> {
+    for (const [rel, root] of this.pending.splice(0)) {
+      this.emitted.add(rel);
+      await this.emit(rel, root);
+    }
   }
 
   /** A form or view file: bare in 8.x trees, wrapped in 9.x trees. */
@@ -77,8 +104,8 @@ class Splitter {
   }
 }
 
-function splitEntities(s: Splitter, sectionEl: XmlElement): void {
-  for (const entity of s.takeChildren(sectionEl)) {
+function splitEntity(s: Splitter, entity: XmlElement): void {
+  {
     const name = safeFileName(textOf(childI(entity, 'Name')) || 'Entity');
     const dir = `Entities/${name}`;
     const formXml = childI(entity, 'FormXml');
@@ -129,12 +156,7 @@ function findTexts(el: XmlElement, name: string): string[] {
   return out;
 }
 
-function splitEach(s: Splitter, sectionEl: XmlElement, fileOf: (item: XmlElement) => string): void {
-  for (const item of s.takeChildren(sectionEl)) s.xml(fileOf(item), item);
-}
-
-function splitRelationships(s: Splitter, sectionEl: XmlElement): void {
-  const items = s.takeChildren(sectionEl);
+function splitRelationships(s: Splitter, items: XmlElement[]): void {
   if (items.length === 0) return;
   const list = element('EntityRelationships');
   const groups = new Map<string, { name: string; items: XmlElement[] }>();
@@ -151,8 +173,7 @@ function splitRelationships(s: Splitter, sectionEl: XmlElement): void {
   for (const g of groups.values()) s.xml(`Other/Relationships/${safeFileName(g.name)}.xml`, element('EntityRelationships', g.items));
 }
 
-function splitWholeSection(s: Splitter, sectionEl: XmlElement, rel: string): void {
-  const items = s.takeChildren(sectionEl);
+function splitWholeSection(s: Splitter, sectionEl: XmlElement, items: XmlElement[], rel: string): void {
   if (items.length > 0) s.xml(rel, element(sectionEl.name, items, sectionEl.attrs));
 }
 
@@ -161,41 +182,45 @@ function referenced(item: XmlElement, name: string, fallback: string): string {
   return ref ? zipPathOf(ref) : fallback;
 }
 
-/** Splits the parsed customizations.xml (mutated into the skeleton) and returns the tree files. */
-function splitCustomizations(s: Splitter, custom: XmlElement): void {
-  for (const node of custom.children) {
-    if (!isElement(node)) continue;
-    switch (node.name.toLowerCase()) {
-      case 'entities': splitEntities(s, node); break;
-      case 'roles': splitEach(s, node, (r) => `Roles/${safeFileName(attr(r, 'name') ?? attr(r, 'id') ?? 'Role')}.xml`); break;
-      case 'workflows': splitEach(s, node, (w) => {
-        const file = referenced(w, 'JsonFileName', '') || referenced(w, 'XamlFileName', '');
-        if (file) return `${file}.data.xml`;
-        const id = (attr(w, 'WorkflowId') ?? '').replace(/[{}]/g, '').toUpperCase();
-        return `Workflows/${(attr(w, 'Name') ?? 'Workflow').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 50)}-${id}.data.xml`;
-      }); break;
-      case 'fieldsecurityprofiles': splitWholeSection(s, node, 'Other/FieldSecurityProfiles.xml'); break;
-      case 'entitymaps': splitWholeSection(s, node, 'Other/EntityMaps.xml'); break;
-      case 'entityrelationships': splitRelationships(s, node); break;
-      case 'optionsets': splitEach(s, node, (o) => `OptionSets/${safeFileName(attr(o, 'Name') ?? 'optionset')}.xml`); break;
-      case 'webresources': splitEach(s, node, (w) => {
-        const tree = `WebResources/${textOf(childI(w, 'Name'))}`;
-        const file = textOf(childI(w, 'FileName'));
-        if (file) s.moveEntry(file, tree);
-        return `${tree}.data.xml`;
-      }); break;
-      case 'customcontrols': splitEach(s, node, (c) => `${referenced(c, 'FileName', `Controls/${safeFileName(textOf(childI(c, 'Name')))}/ControlManifest.xml`)}.data.xml`); break;
-      case 'solutionpluginassemblies': splitEach(s, node, (a) => `${referenced(a, 'FileName', `PluginAssemblies/${safeFileName(attr(a, 'FullName') ?? 'Assembly')}.dll`)}.data.xml`); break;
-      case 'sdkmessageprocessingsteps': splitEach(s, node, (st) => `SdkMessageProcessingSteps/${safeFileName((attr(st, 'SdkMessageProcessingStepId') ?? 'step').toLowerCase())}.xml`); break;
-      case 'appmodulesitemaps': splitEach(s, node, (m) => `AppModuleSiteMaps/${safeFileName(textOf(childI(m, 'SiteMapUniqueName')))}/AppModuleSiteMap.xml`); break;
-      case 'appmodules': splitEach(s, node, (m) => `AppModules/${safeFileName(textOf(childI(m, 'UniqueName')))}/AppModule.xml`); break;
-      case 'canvasapps': splitEach(s, node, (a) => `CanvasApps/${safeFileName(textOf(childI(a, 'Name')))}.meta.xml`); break;
-      case 'connectors': splitEach(s, node, (c) => `Connectors/${safeFileName(textOf(childI(c, 'name')))}.xml`); break;
-      case 'dashboards': splitEach(s, node, (d) => `Dashboards/${safeFileName((textOf(childI(d, 'formid')) || attr(d, 'id') || 'dashboard').toLowerCase())}.xml`); break;
-      default: break;
-    }
-  }
-}
+type ItemSplitter = (s: Splitter, item: XmlElement) => void;
+
+const workflowFile = (w: XmlElement): string => {
+  const file = referenced(w, 'JsonFileName', '') || referenced(w, 'XamlFileName', '');
+  if (file) return `${file}.data.xml`;
+  const id = (attr(w, 'WorkflowId') ?? '').replace(/[{}]/g, '').toUpperCase();
+  return `Workflows/${(attr(w, 'Name') ?? 'Workflow').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 50)}-${id}.data.xml`;
+};
+
+const each = (fileOf: (item: XmlElement) => string): ItemSplitter => (s, item) => s.xml(fileOf(item), item);
+
+/** customizations.xml section (lower-case) → how each of its components becomes tree files. */
+const ITEM_SPLITTERS: Record<string, ItemSplitter> = {
+  entities: splitEntity,
+  roles: each((r) => `Roles/${safeFileName(attr(r, 'name') ?? attr(r, 'id') ?? 'Role')}.xml`),
+  workflows: each(workflowFile),
+  optionsets: each((o) => `OptionSets/${safeFileName(attr(o, 'Name') ?? 'optionset')}.xml`),
+  webresources: (s, w) => {
+    const tree = `WebResources/${textOf(childI(w, 'Name'))}`;
+    const file = textOf(childI(w, 'FileName'));
+    if (file) s.moveEntry(file, tree);
+    s.xml(`${tree}.data.xml`, w);
+  },
+  customcontrols: each((c) => `${referenced(c, 'FileName', `Controls/${safeFileName(textOf(childI(c, 'Name')))}/ControlManifest.xml`)}.data.xml`),
+  solutionpluginassemblies: each((a) => `${referenced(a, 'FileName', `PluginAssemblies/${safeFileName(attr(a, 'FullName') ?? 'Assembly')}.dll`)}.data.xml`),
+  sdkmessageprocessingsteps: each((st) => `SdkMessageProcessingSteps/${safeFileName((attr(st, 'SdkMessageProcessingStepId') ?? 'step').toLowerCase())}.xml`),
+  appmodulesitemaps: each((m) => `AppModuleSiteMaps/${safeFileName(textOf(childI(m, 'SiteMapUniqueName')))}/AppModuleSiteMap.xml`),
+  appmodules: each((m) => `AppModules/${safeFileName(textOf(childI(m, 'UniqueName')))}/AppModule.xml`),
+  canvasapps: each((a) => `CanvasApps/${safeFileName(textOf(childI(a, 'Name')))}.meta.xml`),
+  connectors: each((c) => `Connectors/${safeFileName(textOf(childI(c, 'name')))}.xml`),
+  dashboards: each((d) => `Dashboards/${safeFileName((textOf(childI(d, 'formid')) || attr(d, 'id') || 'dashboard').toLowerCase())}.xml`),
+};
+
+/** Sections split only once all their components are known. */
+const SECTION_SPLITTERS: Record<string, (s: Splitter, section: XmlElement, items: XmlElement[]) => void> = {
+  fieldsecurityprofiles: (s, section, items) => splitWholeSection(s, section, items, 'Other/FieldSecurityProfiles.xml'),
+  entitymaps: (s, section, items) => splitWholeSection(s, section, items, 'Other/EntityMaps.xml'),
+  entityrelationships: (s, _section, items) => splitRelationships(s, items),
+};
 
 function treePathOfEntry(s: Splitter, name: string): string | undefined {
   if (name === CONTENT_TYPES_NAME || name === 'solution.xml' || name === 'customizations.xml') return undefined;
@@ -205,21 +230,44 @@ function treePathOfEntry(s: Splitter, name: string): string | undefined {
   return name;
 }
 
-export async function planUnpack(zip: ZipReader): Promise<UnpackPlan> {
-  const solutionName = zip.findName('solution.xml');
-  const customName = zip.findName('customizations.xml');
-  if (!solutionName || !customName) {
-    throw new UserError(`'${zip.file}' is not a solution zip: ${!solutionName ? 'solution.xml' : 'customizations.xml'} is missing at its root.`);
-  }
-  const solution = parseXml(await zip.readText(solutionName), `${path.basename(zip.file)}: solution.xml`);
-  const manifest = readManifest(solution, `${path.basename(zip.file)}: solution.xml`);
-  const custom = parseXml(await zip.readText(customName), `${path.basename(zip.file)}: customizations.xml`);
-  const s = new Splitter(zip, treeStyleOf(solution));
-  splitCustomizations(s, custom);
-  s.files.set('Other/Customizations.xml', { kind: 'xml', root: custom });
+/**
+ * Splits a solution zip (its solution.xml already read) into tree files: each XML file goes to `emit` as soon as
+ * its component has been read, Other/Customizations.xml (the skeleton with its split sections emptied) last.
+ * Returns the content files to copy from the zip, by tree path.
+ */
+export async function splitSolutionZip(zip: ZipReader, solution: XmlElement, emit: EmitTreeFile): Promise<TreeEntries> {
+  const customName = zip.findName('customizations.xml') as string;
+  const s = new Splitter(zip, treeStyleOf(solution), emit);
+  let skeleton: XmlElement | undefined;
+  const split = (el: XmlElement) => el.name.toLowerCase();
+  await streamXml(await zip.openStream(customName), `${path.basename(zip.file)}: customizations.xml`, {
+    descend: (el) => ITEM_SPLITTERS[split(el)] !== undefined || SECTION_SPLITTERS[split(el)] !== undefined,
+    root: (el) => { skeleton = el; },
+    enter: (el) => {
+      // The skeleton keeps the split section, emptied: `<Entities />` is the placeholder pack fills again.
+      skeleton?.children.push(el);
+      if (SECTION_SPLITTERS[split(el)]) s.gathered.set(el, []);
+    },
+    element: async (el, section) => {
+      if (!section) { skeleton?.children.push(el); return; }
+      const gathered = s.gathered.get(section);
+      if (gathered) gathered.push(el); else ITEM_SPLITTERS[split(section)](s, el);
+      await s.flush();
+    },
+    leave: async (section) => {
+      const gathered = s.gathered.get(section);
+      if (!gathered) return;
+      s.gathered.delete(section);
+      SECTION_SPLITTERS[split(section)](s, section, gathered);
+      await s.flush();
+    },
+  });
+  s.xml('Other/Customizations.xml', skeleton as XmlElement);
+  await s.flush();
+  const entries: TreeEntries = new Map();
   for (const e of zip.entries) {
     const tree = treePathOfEntry(s, e.name);
-    if (tree && !s.files.has(tree)) s.files.set(tree, { kind: 'entry', zip, entry: e.name });
+    if (tree && !s.emitted.has(tree) && !entries.has(tree)) entries.set(tree, e.name);
   }
-  return { manifest, solution, files: s.files };
+  return entries;
 }

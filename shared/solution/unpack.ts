@@ -10,9 +10,10 @@ import { compareOrdinal, listFiles, toNative } from './fs-walk';
 import { findPathIgnoringCase, findSolutionProject } from './layout';
 import { ManagedFlag, setManifestManaged, SolutionManifest } from './manifest';
 import { isSourceOnlyPath, managedTwin, PASS_THROUGH_FOLDERS, SPLIT_FOLDERS } from './tree-sections';
-import { planUnpack, TreeFile } from './unpack-plan';
-import { writeXml } from './xml';
+import { readSolutionXml, splitSolutionZip, TreeEntries } from './unpack-plan';
+import { writeXml, XmlElement } from './xml';
 import { ZipReader } from './zip-read';
+import { withTempFolder } from './temp-folder';
 import { ZipLimits } from './zip-limits';
 
 export interface UnpackOptions {
@@ -44,14 +45,28 @@ function targetRoot(folder: string): string {
   return abs;
 }
 
-async function writeTreeFile(root: string, rel: string, file: TreeFile): Promise<void> {
-  const dest = toNative(root, rel);
-  await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-  if (file.kind === 'entry') { await file.zip.extractTo(file.entry, dest); return; }
-  const text = writeXml(file.root, { declaration: true });
-  // Unchanged files are not rewritten, so re-unpacking an unchanged solution touches nothing.
-  if (fs.existsSync(dest) && (await fs.promises.readFile(dest, 'utf8')) === text) return;
-  await fs.promises.writeFile(dest, text, 'utf8');
+/** Tree XML files written SolutionPackager style into a private staging folder, until the whole zip has been read. */
+class Staging {
+  readonly files = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  async write(rel: string, root: XmlElement): Promise<void> {
+    const dest = toNative(this.dir, rel);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    await fs.promises.writeFile(dest, writeXml(root, { declaration: true }), 'utf8');
+    this.files.add(rel);
+  }
+
+  /** Copies a staged file into the tree; an unchanged file is not rewritten, so re-unpacking touches nothing. */
+  async commit(rel: string, root: string): Promise<void> {
+    const staged = toNative(this.dir, rel);
+    const dest = toNative(root, rel);
+    if (fs.existsSync(dest) && (await fs.promises.stat(dest)).size === (await fs.promises.stat(staged)).size &&
+      (await fs.promises.readFile(dest)).equals(await fs.promises.readFile(staged))) return;
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    await fs.promises.copyFile(staged, dest);
+  }
 }
 
 function isComponentPath(rel: string, topFolders: Set<string>): boolean {
@@ -75,33 +90,36 @@ export async function unpackSolution(options: UnpackOptions): Promise<UnpackResu
     const open = async (p?: string) => { if (!p) return undefined; const z = await ZipReader.open(p, options.limits); zips.push(z); return z; };
     const unmanagedZip = await open(options.unmanagedZipPath);
     const managedZip = await open(options.managedZipPath);
-    const primary = await planUnpack((unmanagedZip ?? managedZip) as ZipReader);
-    const files = new Map(primary.files);
+    const primaryZip = (unmanagedZip ?? managedZip) as ZipReader;
+    const primary = await readSolutionXml(primaryZip);
     let managed: ManagedFlag = unmanagedZip ? 0 : 1;
     if (unmanagedZip && primary.manifest.managed !== 0) {
       throw new UserError(`'${options.unmanagedZipPath}' is a managed solution (<Managed>1</Managed>) but was given as the unmanaged zip.`);
     }
-    if (managedZip) {
-      const secondary = unmanagedZip ? await planUnpack(managedZip) : primary;
-      if (secondary.manifest.managed !== 1) {
-        throw new UserError(`'${options.managedZipPath}' is not a managed solution (<Managed>${secondary.manifest.managed}</Managed>).`);
-      }
-      if (unmanagedZip) {
-        if (secondary.manifest.uniqueName !== primary.manifest.uniqueName) {
-          throw new UserError(`The unmanaged zip holds solution '${primary.manifest.uniqueName}' but the managed zip holds '${secondary.manifest.uniqueName}'.`, 'Give both exports of the same solution.');
-        }
-        managed = 2;
-        for (const [rel, file] of secondary.files) {
-          if (TWIN_PATTERNS.some((re) => re.test(rel))) files.set(managedTwin(rel), file);
-        }
-      }
+    const secondary = unmanagedZip && managedZip ? await readSolutionXml(managedZip) : undefined;
+    if (managedZip && (secondary ?? primary).manifest.managed !== 1) {
+      throw new UserError(`'${options.managedZipPath}' is not a managed solution (<Managed>${(secondary ?? primary).manifest.managed}</Managed>).`);
     }
-    setManifestManaged(primary.solution, managed);
-    files.set('Other/Solution.xml', { kind: 'xml', root: primary.solution });
-
+    if (secondary && secondary.manifest.uniqueName !== primary.manifest.uniqueName) {
+      throw new UserError(`The unmanaged zip holds solution '${primary.manifest.uniqueName}' but the managed zip holds '${secondary.manifest.uniqueName}'.`, 'Give both exports of the same solution.');
+    }
+    if (secondary) managed = 2;
     const root = targetRoot(options.folder);
-    const written = [...files.keys()].sort(compareOrdinal);
-    for (const rel of written) await writeTreeFile(root, rel, files.get(rel) as TreeFile);
+    const written = await withTempFolder('dataverse-unpack-', logger, async (dir) => {
+      // Everything is read (and every XML file checked) into staging before the tree is touched.
+      const staging = new Staging(dir);
+      const entries: TreeEntries = await splitSolutionZip(primaryZip, primary.solution, (rel, el) => staging.write(rel, el));
+      if (secondary && managedZip) {
+        await splitSolutionZip(managedZip, secondary.solution, async (rel, el) => {
+          if (TWIN_PATTERNS.some((re) => re.test(rel))) await staging.write(managedTwin(rel), el);
+        });
+      }
+      setManifestManaged(primary.solution, managed);
+      await staging.write('Other/Solution.xml', primary.solution);
+      for (const rel of staging.files) await staging.commit(rel, root);
+      for (const [rel, entry] of entries) if (!staging.files.has(rel)) await primaryZip.extractTo(entry, toNative(root, rel));
+      return [...new Set([...staging.files, ...entries.keys()])].sort(compareOrdinal);
+    });
 
     const topFolders = new Set([...SPLIT_FOLDERS, ...PASS_THROUGH_FOLDERS, ...written.filter((w) => w.includes('/')).map((w) => w.slice(0, w.indexOf('/')))].map((f) => f.toLowerCase()));
     const keep = new Set(written);

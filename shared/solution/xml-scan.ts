@@ -34,8 +34,22 @@ export interface ScannedXml {
 const POSITION = /^(\d+):(\d+): (.*)$/s;
 
 /**
- * Scans `text` (a whole document) and records its root and elements down to `depth` levels below it. DTDs are
- * refused; references to undeclared entities stay inert text, as in `parseXml`. `what` names the file in errors.
+ * A saxes error as the error the user sees: the file, line and column, and what to do. saxes is strict XML 1.0:
+ * it also refuses references to undeclared entities (`&nbsp;`) and characters XML forbids, which Dataverse's
+ * import refuses too, so they fail here, naming the file, rather than at import.
+ */
+export function wellFormednessError(err: Error, what: string): UserError {
+  const m = POSITION.exec(err.message);
+  const detail = m ? `${m[3].replace(/\.$/, '')} (line ${m[1]}, column ${m[2]})` : err.message;
+  const hint = /undefined entity/.test(err.message)
+    ? 'XML defines only &lt; &gt; &amp; &quot; &apos;: write other characters as themselves or as a numeric reference such as &#160;.'
+    : 'Fix the file (Dataverse refuses such XML at import too), or export and unpack the solution again.';
+  return new UserError(`${what} is not well-formed XML: ${detail}.`, hint);
+}
+
+/**
+ * Scans `text` (a whole document) and records its root and elements down to `depth` levels below it. DTDs and
+ * references to undeclared entities are refused. `what` names the file in errors.
  */
 export function scanXml(text: string, what: string, depth = 2): ScannedXml {
   const body = stripBom(text);
@@ -47,13 +61,7 @@ export function scanXml(text: string, what: string, depth = 2): ScannedXml {
   let attrs: Array<[string, string]> = [];
   const recording = () => open.length <= depth && (open.length === 0 || open[open.length - 1] !== undefined);
 
-  parser.on('error', (err) => {
-    // Like parseXml (processEntities off): an undeclared reference is kept as written, never expanded.
-    if (/undefined entity/.test(err.message)) return;
-    const m = POSITION.exec(err.message);
-    const detail = m ? `${m[3].replace(/\.$/, '')} (line ${m[1]}, column ${m[2]})` : err.message;
-    throw new UserError(`${what} is not well-formed XML: ${detail}.`);
-  });
+  parser.on('error', (err) => { throw wellFormednessError(err, what); });
   parser.on('doctype', () => refuseDtd('<!DOCTYPE', what));
   parser.on('attribute', (attribute) => {
     if (!recording()) return;

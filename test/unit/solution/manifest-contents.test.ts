@@ -63,6 +63,15 @@ describe('solution manifest and contents', () => {
     assert.equal(fromZip.manifest.managed, 0);
   });
 
+  it('describes a folder without Other/Customizations.xml as having no components instead of failing', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    fs.rmSync(path.join(sample.solutionRoot, 'Other', 'Customizations.xml'));
+    const contents = await readSolutionFolder(sample.folder);
+    assert.equal(contents.manifest.uniqueName, 'ContosoSample');
+    assert.deepEqual([contents.entities, contents.connectionReferences, contents.cloudFlows], [[], [], []]);
+  });
+
   it('reads flow connection references defensively', () => {
     assert.deepEqual(flowConnectionReferences('\uFEFF{"properties":{"connectionReferences":{"a":{"connection":{"connectionReferenceLogicalName":"x"}},"b":{}}}}'), ['x']);
     assert.deepEqual(flowConnectionReferences('not json'), []);

@@ -107,6 +107,15 @@ describe('merging a solution tree into customizations.xml', () => {
     assert.ok(!managed.includes('<Descriptor>plain</Descriptor>') && !unmanaged.includes('<Descriptor>managed</Descriptor>'));
   });
 
+  it('fills a section the skeleton lists twice only once, and says so', async () => {
+    const root = sample();
+    writeTree(root, { 'Other/Customizations.xml': skeleton.replace('<Roles></Roles>', '<optionsets /><OptionSets></OptionSets>') });
+    const sink = new StringSink();
+    const plan = await mergePackage({ root, index: new FileIndex(root, await listFiles(root)), logger: silentLogger }, new Map([['unmanaged', sink]]));
+    assert.equal(sink.toString().match(/<optionset /g)?.length, 1);
+    assert.deepEqual(plan.warnings, ['Other/Customizations.xml has a second <OptionSets> section; the components go into the first one and the second is kept as it is.']);
+  });
+
   it('names the malformed component file and its line', async () => {
     const root = sample();
     writeTree(root, { 'Entities/cnt_Project/FormXml/main/{11111111-1111-1111-1111-111111111111}.xml': `<forms>\n<systemform>\n</forms>` });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as sinon from 'sinon';
 import {
   inspectSolutionFolder, MissingContentError, packSolution, unpackSolution, writeZip, ZipReader,
 } from '../../../shared/solution';
@@ -176,6 +177,37 @@ describe('solution pack / unpack', () => {
     for (const zip of [unmanagedZipPath, managedZipPath]) assert.equal(fs.readFileSync(zip).subarray(0, 2).toString('latin1'), 'PK');
   });
 
+  it('refuses a zip path that is a folder before replacing anything, and puts previous zips back if a rename fails', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(path.join(out, 'm.zip'), { recursive: true });
+    const unmanagedZipPath = path.join(out, 'u.zip');
+    fs.writeFileSync(unmanagedZipPath, 'previous unmanaged');
+    await rejectsWith(() => packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: path.join(out, 'm.zip') }),
+      /Cannot write the zip '.*m\.zip': a folder of that name exists/);
+    assert.equal(fs.readFileSync(unmanagedZipPath, 'utf8'), 'previous unmanaged');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['m.zip', 'u.zip']);
+
+    // A rename that fails after the first zip is in place (the second target's folder vanishes) restores the first.
+    const managedDir = path.join(dir, 'managed');
+    fs.mkdirSync(managedDir);
+    const rename = fs.promises.rename;
+    const stub = sinon.stub(fs.promises, 'rename').callsFake(async (from, to) => {
+      if (String(to) === path.join(managedDir, 'm.zip')) throw Object.assign(new Error(`EACCES: permission denied, rename '${String(from)}'`), { code: 'EACCES' });
+      return rename(from, to);
+    });
+    try {
+      await rejectsWith(() => packSolution({ folder: sample.folder, packageType: 'Both', unmanagedZipPath, managedZipPath: path.join(managedDir, 'm.zip') }),
+        /Cannot put the packed zips in place \(EACCES.*\); the previous files are kept/);
+    } finally {
+      stub.restore();
+    }
+    assert.equal(fs.readFileSync(unmanagedZipPath, 'utf8'), 'previous unmanaged');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['m.zip', 'u.zip']);
+    assert.deepEqual(fs.readdirSync(managedDir), []);
+  });
+
   it('explains a canvas app kept only as source', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
@@ -275,6 +307,28 @@ describe('solution pack / unpack', () => {
     assert.ok(!fs.existsSync(path.join(dir, 'evil.js')) && !fs.existsSync(path.join(dir, 'tree')));
   });
 
+  it('leaves the tree untouched when the zip turns out to be malformed after many components were read', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const tree = path.join(dir, 'tree');
+    await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: tree });
+    const before = await snapshot(tree);
+    // The same solution with a new table first and a table whose XML is cut short at the end of <Entities>.
+    const zip = await ZipReader.open(packed.unmanagedZipPath as string);
+    const original = await zip.readText('customizations.xml');
+    assert.match(original, /<Entities>/);
+    // (a long comment puts the broken end in a later chunk of the stream than the new table)
+    const custom = original.replace('<Entities>', `<Entities><Entity><Name>cnt_Early</Name><EntityInfo><entity Name="cnt_early" /></EntityInfo></Entity><!-- ${'x'.repeat(300_000)} -->`)
+      .replace('</Entities>', '<Entity><Name>cnt_Broken</Name><EntityInfo></Entities>');
+    const entries = await Promise.all(zip.entries.map(async (e) => ({ name: e.name, data: e.name === 'customizations.xml' ? Buffer.from(custom) : await zip.readBuffer(e.name) })));
+    zip.close();
+    const broken = path.join(dir, 'broken.zip');
+    await writeZip(broken, entries.map((e) => ({ name: e.name, source: { kind: 'buffer' as const, data: e.data } })));
+    await rejectsWith(() => unpackSolution({ unmanagedZipPath: broken, folder: tree }), /customizations\.xml is not well-formed XML: .*line \d+/);
+    assert.deepEqual(await snapshot(tree), before);
+  });
+
   it('refuses to unpack a managed zip given as unmanaged, and zips of different solutions', async () => {
     const dir = temp.make();
     const a = writeSampleSolutionFolder(path.join(dir, 'a'), { uniqueName: 'Alpha' });
@@ -286,3 +340,16 @@ describe('solution pack / unpack', () => {
     await rejectsWith(() => unpackSolution({ folder: path.join(dir, 'z') }), /Nothing to unpack/);
   });
 });
+
+/** Every file of a folder with its content, to compare a tree before and after. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(child); else out[child] = fs.readFileSync(path.join(dir, child), 'base64');
+    }
+  };
+  walk('');
+  return out;
+}

@@ -42,9 +42,15 @@ describe('streaming XML scan (pack)', () => {
     assert.equal(scannedAttr(doc.root, 'missing'), undefined);
   });
 
-  it('keeps undeclared entity references inert, finds children ignoring case, and drops comments from text', () => {
-    const doc = scanXml('<wr><FileName>/WebResources/a&custom;b</FileName><Name><!-- c -->cnt_/x.js</Name></wr>', 'wr.xml');
-    assert.equal(scannedText(doc, scannedChild(doc.root, 'filename')), '/WebResources/a&custom;b');
+  it('refuses undeclared entity references (Dataverse would refuse them at import), saying how to write them', () => {
+    assert.throws(() => scanXml('<a>x&nbsp;y</a>', 'Roles/r.xml'), (err: Error & { hint?: string }) =>
+      /Roles\/r\.xml is not well-formed XML: undefined entity \(line 1, column \d+\)/.test(err.message) && /&#160;/.test(err.hint ?? ''));
+    assert.throws(() => scanXml('<a>&#x1F;</a>', 'c.xml'), /c\.xml is not well-formed XML/);
+  });
+
+  it('finds children ignoring case and drops comments from text', () => {
+    const doc = scanXml('<wr><FileName>/WebResources/a&#38;b</FileName><Name><!-- c -->cnt_/x.js</Name></wr>', 'wr.xml');
+    assert.equal(scannedText(doc, scannedChild(doc.root, 'filename')), '/WebResources/a&b');
     assert.equal(scannedText(doc, scannedChild(doc.root, 'NAME')), 'cnt_/x.js');
     assert.equal(scannedText(doc, scannedChild(doc.root, 'Nothing')), '');
   });
