@@ -5,7 +5,8 @@
  * - zlib floor: a process that only reads every file of the folder and deflates it through a zlib stream per
  *   file, twice (one per zip), keeping nothing → peak RSS: what any Node pack pays for zlib and GC timing;
  * - live: packSolution in a process that collects garbage before every sample → the most memory pack keeps
- *   alive at once (heap + buffers), the figure that shows whether memory follows the solution's size.
+ *   alive at once (heap + buffers), the figure that shows whether memory follows the solution's size;
+ * - unpack: the two zips the task wrote, unpacked together (<Managed>2 tree) in a fresh process → peak RSS.
  * Usage: npm run bench -- pack-memory   (or npx tsx bench/pack-memory.ts [corpus] after `npm run build`)
  */
 import { fork, spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { findRoot } from '../scripts/repo-root';
 import { listFiles } from '../shared/solution/fs-walk';
-import { packSolution } from '../shared/solution';
+import { packSolution, unpackSolution } from '../shared/solution';
 
 const root = findRoot(__dirname);
 const taskJs = path.join(root, 'dist', 'extension', 'tasks', 'pack-version', 'index.js');
@@ -39,18 +40,27 @@ function peakRss(args: string[], env: Record<string, string>): { peak: number; m
   }
 }
 
-function runTask(folder: string): { peak: number; ms: number } {
+/** Packs with the bundled task, then unpacks its two zips (in a fresh process) into a new folder. */
+function packThenUnpack(folder: string): { pack: { peak: number; ms: number }; unpack: { peak: number; ms: number } } {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-bench-out-'));
   try {
-    const r = peakRss([taskJs], {
+    const pack = peakRss([taskJs], {
       INPUT_SOURCEFOLDER: folder, INPUT_PACKAGETYPE: 'both', INPUT_OUTPUTFOLDER: out, INPUT_UPDATESOURCEVERSION: 'false',
       AGENT_TEMPDIRECTORY: out, SYSTEM_DEFAULTWORKINGDIRECTORY: out,
     });
-    if (!r.output.includes('result=Succeeded')) throw new Error(`pack-version did not succeed on ${folder}:\n${r.output}`);
-    return r;
+    if (!pack.output.includes('result=Succeeded')) throw new Error(`pack-version did not succeed on ${folder}:\n${pack.output}`);
+    const zips = fs.readdirSync(out).filter((f) => f.endsWith('.zip')).sort();
+    const managed = zips.find((z) => z.endsWith('_managed.zip')) as string;
+    const unmanaged = zips.find((z) => !z.endsWith('_managed.zip')) as string;
+    const unpack = peakRss([...process.execArgv, __filename, '--unpack', path.join(out, unmanaged), path.join(out, managed), path.join(out, 'tree')], {});
+    return { pack, unpack };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
+}
+
+async function unpackChild(unmanagedZipPath: string, managedZipPath: string, folder: string): Promise<void> {
+  await unpackSolution({ unmanagedZipPath, managedZipPath, folder });
 }
 
 /** The zlib floor: every file read and deflated (one stream per file, as a zip writer does), twice, output discarded. */
@@ -144,17 +154,17 @@ async function main(): Promise<void> {
     picks.push({ folder: scaled, name: `${largest.name} ×5`, ...(await folderStats(scaled)) });
     const rows = [];
     for (const s of picks) {
-      const task = runTask(s.folder);
+      const { pack: task, unpack } = packThenUnpack(s.folder);
       const floor = peakRss([...process.execArgv, __filename, '--zlib-floor', s.folder], {});
       const live = await measureLive(s.folder);
-      rows.push({ ...s, task, floor, live });
+      rows.push({ ...s, task, floor, live, unpack });
       console.log(`${s.name}: ${s.files} files, ${mb(s.bytes)}, largest file ${mb(s.largest)} → task peak RSS ${mb(task.peak)} (${task.ms} ms), ` +
-        `zlib floor peak RSS ${mb(floor.peak)}, live memory above start ${mb(live.retainedBytes)}`);
+        `zlib floor peak RSS ${mb(floor.peak)}, live memory above start ${mb(live.retainedBytes)}; unpack of both zips peak RSS ${mb(unpack.peak)} (${unpack.ms} ms)`);
     }
     const [small, ...others] = rows;
     for (const r of others) {
       console.log(`${r.name} vs ${small.name}: task +${mb(r.task.peak - small.task.peak)}, zlib floor +${mb(r.floor.peak - small.floor.peak)}, ` +
-        `live +${mb(r.live.retainedBytes - small.live.retainedBytes)}; largest file ${mb(r.largest)}`);
+        `live +${mb(r.live.retainedBytes - small.live.retainedBytes)}, unpack +${mb(r.unpack.peak - small.unpack.peak)}; largest file ${mb(r.largest)}`);
     }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -162,5 +172,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--live') void liveChild(process.argv[3]);
+else if (process.argv[2] === '--unpack') void unpackChild(process.argv[3], process.argv[4], process.argv[5]);
 else if (process.argv[2] === '--zlib-floor') void zlibFloorChild(process.argv[3]);
 else void main();

@@ -4,13 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Logger, silentLogger } from '../core';
 import { FileIndex, listFiles } from './fs-walk';
 import { inspectSolutionFolder } from './layout';
 import { readManifest, SolutionManifest } from './manifest';
 import { mergePackage } from './pack-plan';
 import { StringSink } from './text-sink';
-import { attr, childElements, childI, element, parseXml, stripBom, textOf, XmlElement } from './xml';
+import { attr, childElements, childI, element, isElement, parseXml, stripBom, textOf, XmlElement } from './xml';
+import { streamXml } from './xml-stream';
 import { ZipReader } from './zip-read';
 
 export interface ConnectionReferenceInfo {
@@ -151,6 +153,26 @@ async function describe(solution: XmlElement, custom: XmlElement, source: Conten
   };
 }
 
+/** The children of a component that `describe` reads; everything else (forms, attributes, ribbons…) is dropped while streaming. */
+const SUMMARY_CHILDREN = new Set(['name', 'uniquename', 'jsonfilename', 'category', 'connectionreferencedisplayname', 'connectorid',
+  'displayname', 'type', 'defaultvalue', 'environmentvariablevalues']);
+
+/** customizations.xml reduced to what `describe` reads, read one component at a time so a large solution stays small in memory. */
+async function readCustomizationsSummary(stream: Readable, what: string): Promise<XmlElement> {
+  let root = element('ImportExportXml');
+  await streamXml(stream, what, {
+    descend: () => true,
+    root: (el) => { root = el; },
+    enter: (section) => { root.children.push(section); },
+    element: (component, section) => {
+      component.children = component.children.filter((c) => isElement(c) && SUMMARY_CHILDREN.has(c.name.toLowerCase()));
+      section?.children.push(component);
+    },
+    leave: () => undefined,
+  });
+  return root;
+}
+
 export async function readSolutionZip(zipPath: string): Promise<SolutionContents> {
   const zip = await ZipReader.open(zipPath);
   try {
@@ -158,7 +180,8 @@ export async function readSolutionZip(zipPath: string): Promise<SolutionContents
     const cust = zip.findName('customizations.xml');
     if (!sol || !cust) throw new Error(`'${zipPath}' is not a solution zip (solution.xml or customizations.xml missing).`);
     const source: ContentSource = { names: zip.entries.map((e) => e.name), readText: (n) => zip.readText(n) };
-    return await describe(parseXml(await zip.readText(sol), 'solution.xml'), parseXml(await zip.readText(cust), 'customizations.xml'), source);
+    const custom = await readCustomizationsSummary(await zip.openStream(cust), `${path.basename(zipPath)}: customizations.xml`);
+    return await describe(parseXml(await zip.readText(sol), 'solution.xml'), custom, source);
   } finally {
     zip.close();
   }
