@@ -10,6 +10,7 @@
  * Usage: npm run bench -- pack-memory   (or npx tsx bench/pack-memory.ts [corpus] after `npm run build`)
  */
 import { fork, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -110,7 +111,7 @@ async function folderStats(folder: string): Promise<{ bytes: number; largest: nu
 
 /**
  * A scaled-up copy of a corpus folder: every table copied `copies` times under new names, plus `blobs` web
- * resources of `blobMb` MB of random bytes each. Shows whether memory follows the solution's size.
+ * resources of `blobMb` MB of random bytes each (incompressible, like images). Shows whether memory follows the solution's size.
  */
 async function scaledCopy(source: string, target: string, copies: number, blobs: number, blobMb: number): Promise<void> {
   fs.cpSync(source, target, { recursive: true });
@@ -131,7 +132,7 @@ async function scaledCopy(source: string, target: string, copies: number, blobs:
     const id = `0000${i.toString(16).padStart(4, '0')}-0000-4000-8000-000000000000`;
     const name = `bench_/blob${i}.bin`;
     fs.mkdirSync(path.join(root, 'WebResources', 'bench_'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'WebResources', ...name.split('/')), Buffer.alloc(blobMb * 1024 * 1024, i + 1).map((_, j) => (j * 31 + i) & 0xff));
+    fs.writeFileSync(path.join(root, 'WebResources', ...name.split('/')), crypto.randomBytes(blobMb * 1024 * 1024));
     fs.writeFileSync(path.join(root, 'WebResources', ...`${name}.data.xml`.split('/')),
       `<WebResource><WebResourceId>{${id}}</WebResourceId><Name>${name}</Name><WebResourceType>4</WebResourceType><FileName>/WebResources/bench_blob${i}bin${id.toUpperCase()}</FileName></WebResource>`);
   }
