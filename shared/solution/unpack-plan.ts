@@ -105,45 +105,43 @@ class Splitter {
 }
 
 function splitEntity(s: Splitter, entity: XmlElement): void {
-  {
-    const name = safeFileName(textOf(childI(entity, 'Name')) || 'Entity');
-    const dir = `Entities/${name}`;
-    const formXml = childI(entity, 'FormXml');
-    if (formXml) {
-      for (const group of s.takeChildren(formXml)) {
-        const type = safeFileName(attr(group, 'type') ?? 'main');
-        for (const form of childElements(group)) {
-          const id = (textOf(childI(form, 'formid')) || attr(form, 'id') || 'form').toLowerCase();
-          s.wrapped(`${dir}/FormXml/${type}/${safeFileName(id)}.xml`, form, 'forms');
-        }
+  const name = safeFileName(textOf(childI(entity, 'Name')) || 'Entity');
+  const dir = `Entities/${name}`;
+  const formXml = childI(entity, 'FormXml');
+  if (formXml) {
+    for (const group of s.takeChildren(formXml)) {
+      const type = safeFileName(attr(group, 'type') ?? 'main');
+      for (const form of childElements(group)) {
+        const id = (textOf(childI(form, 'formid')) || attr(form, 'id') || 'form').toLowerCase();
+        s.wrapped(`${dir}/FormXml/${type}/${safeFileName(id)}.xml`, form, 'forms');
       }
     }
-    const saved = childI(entity, 'SavedQueries');
-    if (saved) {
-      for (const list of s.takeChildren(saved)) {
-        for (const view of childElements(list)) {
-          const id = (textOf(childI(view, 'savedqueryid')) || 'view').toLowerCase();
-          s.wrapped(`${dir}/SavedQueries/${safeFileName(id)}.xml`, view, 'savedqueries');
-        }
-      }
-    }
-    const charts = childI(entity, 'Visualizations');
-    if (charts) {
-      for (const chart of s.takeChildren(charts)) {
-        const id = (textOf(childI(chart, 'savedqueryvisualizationid')) || 'chart').toLowerCase();
-        s.wrapped(`${dir}/Visualizations/${safeFileName(id)}.xml`, chart, 'visualizations');
-      }
-    }
-    const ribbon = childI(entity, 'RibbonDiffXml');
-    if (ribbon) {
-      entity.children[entity.children.indexOf(ribbon)] = element(ribbon.name);
-      s.xml(`${dir}/RibbonDiff.xml`, ribbon);
-    }
-    for (const formula of findTexts(entity, 'FormulaDefinitionFileName')) {
-      s.moveEntry(formula, `${dir}/Formulas/${path.posix.basename(zipPathOf(formula))}`);
-    }
-    s.xml(`${dir}/Entity.xml`, entity);
   }
+  const saved = childI(entity, 'SavedQueries');
+  if (saved) {
+    for (const list of s.takeChildren(saved)) {
+      for (const view of childElements(list)) {
+        const id = (textOf(childI(view, 'savedqueryid')) || 'view').toLowerCase();
+        s.wrapped(`${dir}/SavedQueries/${safeFileName(id)}.xml`, view, 'savedqueries');
+      }
+    }
+  }
+  const charts = childI(entity, 'Visualizations');
+  if (charts) {
+    for (const chart of s.takeChildren(charts)) {
+      const id = (textOf(childI(chart, 'savedqueryvisualizationid')) || 'chart').toLowerCase();
+      s.wrapped(`${dir}/Visualizations/${safeFileName(id)}.xml`, chart, 'visualizations');
+    }
+  }
+  const ribbon = childI(entity, 'RibbonDiffXml');
+  if (ribbon) {
+    entity.children[entity.children.indexOf(ribbon)] = element(ribbon.name);
+    s.xml(`${dir}/RibbonDiff.xml`, ribbon);
+  }
+  for (const formula of findTexts(entity, 'FormulaDefinitionFileName')) {
+    s.moveEntry(formula, `${dir}/Formulas/${path.posix.basename(zipPathOf(formula))}`);
+  }
+  s.xml(`${dir}/Entity.xml`, entity);
 }
 
 function findTexts(el: XmlElement, name: string): string[] {
