@@ -49,7 +49,7 @@ export interface TreeContext {
 }
 
 /** The customizations.xml being written, one per variant; most text goes to all of them alike. */
-export class Outputs implements TextSink {
+class Outputs implements TextSink {
   constructor(private readonly sinks: ReadonlyMap<Variant, TextSink>) {}
 
   get variants(): Variant[] {
@@ -93,9 +93,14 @@ class Section {
   }
 }
 
-/** Writes an element as written, without the xsi namespace declaration SolutionPackager repeats on each file's root. */
+/** The attributes without the xsi namespace declaration SolutionPackager repeats on each file's root. */
+function withoutXsi(attrs: Array<[string, string]>): Array<[string, string]> {
+  return attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE));
+}
+
+/** Writes an element as written, without the repeated xsi declaration. */
 function writeWithoutXsi(out: TextSink, doc: ScannedXml, el: ScannedElement): void {
-  const attrs = el.attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE));
+  const attrs = withoutXsi(el.attrs);
   if (attrs.length === el.attrs.length) { out.write(rawElement(doc, el)); return; }
   const tag = openTag({ name: el.name, attrs });
   if (el.contentStart === el.end) { out.write(`${tag} />`); return; }
@@ -277,7 +282,7 @@ function writeEntity(out: Outputs, doc: ScannedXml, parts: EntityPart[], ribbon:
 
 /** The start tag of `el` without the xsi declaration, never self-closing (content follows). */
 function writeOpenTag(out: TextSink, el: ScannedElement): void {
-  out.write(`${openTag({ name: el.name, attrs: el.attrs.filter(([k, v]) => !(k === 'xmlns:xsi' && v === XSI_NAMESPACE)) })}>`);
+  out.write(`${openTag({ name: el.name, attrs: withoutXsi(el.attrs) })}>`);
 }
 
 async function entities(m: Merger, section: Section): Promise<void> {
