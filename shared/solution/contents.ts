@@ -12,7 +12,7 @@ import { readManifest, SolutionManifest } from './manifest';
 import { mergePackage } from './pack-plan';
 import { StringSink } from './text-sink';
 import { attr, childElements, childI, element, isElement, parseXml, stripBom, textOf, XmlElement } from './xml';
-import { streamXml } from './xml-stream';
+import { detachXml, streamXml } from './xml-stream';
 import { ZipReader } from './zip-read';
 
 export interface ConnectionReferenceInfo {
@@ -166,7 +166,7 @@ async function readCustomizationsSummary(stream: Readable, what: string): Promis
     enter: (section) => { root.children.push(section); },
     element: (component, section) => {
       component.children = component.children.filter((c) => isElement(c) && SUMMARY_CHILDREN.has(c.name.toLowerCase()));
-      section?.children.push(component);
+      section?.children.push(detachXml(component));
     },
     leave: () => undefined,
   });
@@ -180,7 +180,7 @@ export async function readSolutionZip(zipPath: string): Promise<SolutionContents
     const cust = zip.findName('customizations.xml');
     if (!sol || !cust) throw new Error(`'${zipPath}' is not a solution zip (solution.xml or customizations.xml missing).`);
     const source: ContentSource = { names: zip.entries.map((e) => e.name), readText: (n) => zip.readText(n) };
-    const custom = await readCustomizationsSummary(await zip.openStream(cust), `${path.basename(zipPath)}: customizations.xml`);
+    const custom = await zip.withEntryStream(cust, (stream) => readCustomizationsSummary(stream, `${path.basename(zipPath)}: customizations.xml`));
     return await describe(parseXml(await zip.readText(sol), 'solution.xml'), custom, source);
   } finally {
     zip.close();

@@ -180,8 +180,10 @@ async function replaceAll(targets: string[]): Promise<void> {
     }
   } catch (err) {
     for (const t of placed) await fs.promises.rm(t, { force: true }).catch(() => undefined);
-    for (const t of movedAside) await fs.promises.rename(previousName(t), t).catch(() => undefined);
-    throw new UserError(`Cannot put the packed zips in place (${(err as Error).message}); the previous files are kept.`, 'Check that the output files are not open in another program and that the folder is writable.');
+    const stranded: string[] = [];
+    for (const t of movedAside) await fs.promises.rename(previousName(t), t).catch(() => stranded.push(`'${t}' is now '${previousName(t)}'`));
+    const kept = stranded.length === 0 ? 'the previous files are kept' : `the previous files could not all be put back: ${stranded.join(', ')}`;
+    throw new UserError(`Cannot put the packed zips in place (${(err as Error).message}); ${kept}.`, 'Check that the output files are not open in another program and that the folder is writable.');
   }
   for (const t of movedAside) await fs.promises.rm(previousName(t), { force: true }).catch(() => undefined);
 }

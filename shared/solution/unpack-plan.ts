@@ -172,7 +172,8 @@ function splitRelationships(s: Splitter, items: XmlElement[]): void {
 }
 
 function splitWholeSection(s: Splitter, sectionEl: XmlElement, items: XmlElement[], rel: string): void {
-  if (items.length > 0) s.xml(rel, element(sectionEl.name, items, sectionEl.attrs));
+  // Its own copy of the attributes: the file gets the xsi declaration, the skeleton's section must not.
+  if (items.length > 0) s.xml(rel, element(sectionEl.name, items, [...sectionEl.attrs]));
 }
 
 function referenced(item: XmlElement, name: string, fallback: string): string {
@@ -238,7 +239,7 @@ export async function splitSolutionZip(zip: ZipReader, solution: XmlElement, emi
   const s = new Splitter(zip, treeStyleOf(solution), emit);
   let skeleton: XmlElement | undefined;
   const split = (el: XmlElement) => el.name.toLowerCase();
-  await streamXml(await zip.openStream(customName), `${path.basename(zip.file)}: customizations.xml`, {
+  await zip.withEntryStream(customName, (stream) => streamXml(stream, `${path.basename(zip.file)}: customizations.xml`, {
     descend: (el) => ITEM_SPLITTERS[split(el)] !== undefined || SECTION_SPLITTERS[split(el)] !== undefined,
     root: (el) => { skeleton = el; },
     enter: (el) => {
@@ -252,6 +253,7 @@ export async function splitSolutionZip(zip: ZipReader, solution: XmlElement, emi
       if (gathered) gathered.push(el); else ITEM_SPLITTERS[split(section)](s, el);
       await s.flush();
     },
+    comment: (text) => { skeleton?.children.push({ comment: text }); },
     leave: async (section) => {
       const gathered = s.gathered.get(section);
       if (!gathered) return;
@@ -259,7 +261,7 @@ export async function splitSolutionZip(zip: ZipReader, solution: XmlElement, emi
       SECTION_SPLITTERS[split(section)](s, section, gathered);
       await s.flush();
     },
-  });
+  }));
   s.xml('Other/Customizations.xml', skeleton as XmlElement);
   await s.flush();
   const entries: TreeEntries = new Map();

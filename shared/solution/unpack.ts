@@ -45,7 +45,7 @@ function targetRoot(folder: string): string {
   return abs;
 }
 
-/** Tree XML files written SolutionPackager style into a private staging folder, until the whole zip has been read. */
+/** Every tree file (split XML and content copied from the zip) is staged privately until the whole zip has been read. */
 class Staging {
   readonly files = new Set<string>();
 
@@ -58,14 +58,42 @@ class Staging {
     this.files.add(rel);
   }
 
-  /** Copies a staged file into the tree; an unchanged file is not rewritten, so re-unpacking touches nothing. */
+  async extract(zip: ZipReader, entry: string, rel: string): Promise<void> {
+    await zip.extractTo(entry, toNative(this.dir, rel));
+    this.files.add(rel);
+  }
+
+  /** Moves a staged file into the tree; an unchanged file is not rewritten, so re-unpacking touches nothing. */
   async commit(rel: string, root: string): Promise<void> {
     const staged = toNative(this.dir, rel);
     const dest = toNative(root, rel);
-    if (fs.existsSync(dest) && (await fs.promises.stat(dest)).size === (await fs.promises.stat(staged)).size &&
-      (await fs.promises.readFile(dest)).equals(await fs.promises.readFile(staged))) return;
+    if (await sameContent(staged, dest)) return;
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    await fs.promises.copyFile(staged, dest);
+    try {
+      await fs.promises.rename(staged, dest);
+    } catch (err) {
+      // The temp folder may be on another volume than the tree.
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await fs.promises.copyFile(staged, dest);
+    }
+  }
+}
+
+/** Whether two files hold the same bytes, read in chunks (content files can be large). */
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([fs.promises.stat(a), fs.promises.stat(b).catch(() => undefined)]);
+  if (!sb?.isFile() || sa.size !== sb.size) return false;
+  const [fa, fb] = await Promise.all([fs.promises.open(a, 'r'), fs.promises.open(b, 'r')]);
+  try {
+    const [ba, bb] = [Buffer.alloc(64 * 1024), Buffer.alloc(64 * 1024)];
+    for (let pos = 0; pos < sa.size;) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, ba.length, pos), fb.read(bb, 0, bb.length, pos)]);
+      if (ra.bytesRead === 0 || ra.bytesRead !== rb.bytesRead || !ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+      pos += ra.bytesRead;
+    }
+    return true;
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
   }
 }
 
@@ -106,7 +134,7 @@ export async function unpackSolution(options: UnpackOptions): Promise<UnpackResu
     if (secondary) managed = 2;
     const root = targetRoot(options.folder);
     const written = await withTempFolder('dataverse-unpack-', logger, async (dir) => {
-      // Everything is read (and every XML file checked) into staging before the tree is touched.
+      // Everything is read (every XML file checked, every content file extracted) into staging before the tree is touched.
       const staging = new Staging(dir);
       const entries: TreeEntries = await splitSolutionZip(primaryZip, primary.solution, (rel, el) => staging.write(rel, el));
       if (secondary && managedZip) {
@@ -116,9 +144,10 @@ export async function unpackSolution(options: UnpackOptions): Promise<UnpackResu
       }
       setManifestManaged(primary.solution, managed);
       await staging.write('Other/Solution.xml', primary.solution);
-      for (const rel of staging.files) await staging.commit(rel, root);
-      for (const [rel, entry] of entries) if (!staging.files.has(rel)) await primaryZip.extractTo(entry, toNative(root, rel));
-      return [...new Set([...staging.files, ...entries.keys()])].sort(compareOrdinal);
+      for (const [rel, entry] of entries) if (!staging.files.has(rel)) await staging.extract(primaryZip, entry, rel);
+      const files = [...staging.files].sort(compareOrdinal);
+      for (const rel of files) await staging.commit(rel, root);
+      return files;
     });
 
     const topFolders = new Set([...SPLIT_FOLDERS, ...PASS_THROUGH_FOLDERS, ...written.filter((w) => w.includes('/')).map((w) => w.slice(0, w.indexOf('/')))].map((f) => f.toLowerCase()));

@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser } from 'saxes';
+import { UserError } from '../core';
 import { element, parseXml, refuseDtd, XmlElement } from './xml';
 import { wellFormednessError } from './xml-scan';
 
@@ -23,9 +24,37 @@ export interface XmlStreamVisitor {
   element(el: XmlElement, parent: XmlElement | undefined): Promise<void> | void;
   /** A descended root child ends. */
   leave(el: XmlElement): Promise<void> | void;
+  /** A comment between the root's children. */
+  comment?(text: string): Promise<void> | void;
 }
 
-type Event = { kind: 'root' | 'enter' | 'leave'; el: XmlElement } | { kind: 'element'; raw: string; offset: number; parent?: XmlElement };
+interface Collected { raw: string; line: number; column?: number }
+
+type Event = { kind: 'root' | 'enter' | 'leave'; el: XmlElement } | { kind: 'element'; element: Collected; parent?: XmlElement } | { kind: 'comment'; text: string };
+
+/**
+ * A copy of an element that shares no memory with the document's text. The strings of a handed-over element are
+ * slices of its component's raw text (V8 keeps the whole text alive for any slice of it): copy what you keep.
+ */
+export function detachXml<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** An attribute value kept beyond its chunk: copied, with line breaks normalised as an XML parser does. */
+function keptValue(raw: string): string {
+  return detachXml(raw.replace(/\r\n?/g, '\n'));
+}
+
+/** `(line L, column C)` of an error inside a component, moved to where the component starts in the document. */
+function inDocument(err: unknown, at: Collected): unknown {
+  if (!(err instanceof UserError)) return err;
+  const message = err.message.replace(/\(line (\d+), column (\d+)\)/, (_m, l: string, c: string) => {
+    const line = Number(l);
+    if (line > 1) return `(line ${at.line + line - 1}, column ${c})`;
+    return at.column === undefined ? `(line ${at.line})` : `(line ${at.line}, column ${at.column + Number(c) - 1})`;
+  });
+  return message === err.message ? err : new UserError(message);
+}
 
 export async function streamXml(source: Readable, what: string, visitor: XmlStreamVisitor): Promise<void> {
   const parser = new SaxesParser();
@@ -38,6 +67,8 @@ export async function streamXml(source: Readable, what: string, visitor: XmlStre
   /** Offset where the element being collected starts, or -1. */
   let collectStart = -1;
   let collectDepth = 0;
+  let collectLine = 0;
+  let collectColumn: number | undefined;
   let attrs: Array<[string, string]> = [];
   let started = false;
   const events: Event[] = [];
@@ -52,7 +83,7 @@ export async function streamXml(source: Readable, what: string, visitor: XmlStre
     const end = parser.position - 1;
     const local = end - windowStart;
     const opening = window.lastIndexOf(window[local], local - 1);
-    attrs.push([attribute.name, window.slice(opening + 1, local)]);
+    attrs.push([attribute.name, keptValue(window.slice(opening + 1, local))]);
   });
   parser.on('opentag', (tag) => {
     depth++;
@@ -68,11 +99,19 @@ export async function streamXml(source: Readable, what: string, visitor: XmlStre
     }
     collectStart = windowStart + window.lastIndexOf('<', parser.position - 1 - windowStart);
     collectDepth = depth;
+    // saxes is at the end of the start tag: step back over it to where the element starts.
+    const startTag = raw(collectStart, parser.position);
+    const breaks = startTag.split('\n').length - 1;
+    collectLine = parser.line - breaks;
+    collectColumn = breaks === 0 ? parser.column - startTag.length + 1 : undefined;
+  });
+  parser.on('comment', (text) => {
+    if (depth === 1 && collectStart < 0) events.push({ kind: 'comment', text });
   });
   parser.on('closetag', () => {
     const end = parser.position;
     if (collectStart >= 0 && depth === collectDepth) {
-      events.push({ kind: 'element', raw: raw(collectStart, end), offset: collectStart, parent: descended });
+      events.push({ kind: 'element', element: { raw: raw(collectStart, end), line: collectLine, column: collectColumn }, parent: descended });
       collectStart = -1;
       forget(end);
     } else if (depth === 2 && descended) {
@@ -89,8 +128,16 @@ export async function streamXml(source: Readable, what: string, visitor: XmlStre
   // and column) come first.
   const drain = async () => {
     for (const e of events.splice(0)) {
-      if (e.kind === 'element') await visitor.element(parseXml(e.raw, `${what} (the element at character ${e.offset})`), e.parent);
+      if (e.kind === 'element') await visitor.element(parseCollected(e.element), e.parent);
+      else if (e.kind === 'comment') await visitor.comment?.(e.text);
       else await visitor[e.kind](e.el);
+    }
+  };
+  const parseCollected = (at: Collected): XmlElement => {
+    try {
+      return parseXml(at.raw, what);
+    } catch (err) {
+      throw inDocument(err, at);
     }
   };
   const feed = async (text: string) => {

@@ -87,12 +87,28 @@ export class ZipReader {
     });
   }
 
+  /**
+   * Hands an entry's stream to `consume`; a failure while reading it (a damaged or truncated zip) becomes an
+   * error naming the zip and the entry.
+   */
+  async withEntryStream<T>(name: string, consume: (stream: Readable) => Promise<T>): Promise<T> {
+    const stream = await this.openStream(name);
+    try {
+      return await consume(stream);
+    } catch (err) {
+      stream.destroy();
+      if (err instanceof UserError) throw err;
+      throw new UserError(`Cannot read '${name}' in zip '${this.file}': ${(err as Error).message}.`, 'The zip is damaged or incomplete: download or export it again.');
+    }
+  }
+
   /** Reads a (small) entry fully; use `extractTo` for content files. */
   async readBuffer(name: string): Promise<Buffer> {
-    const stream = await this.openStream(name);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return this.withEntryStream(name, async (stream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
   }
 
   async readText(name: string): Promise<string> {
@@ -102,8 +118,7 @@ export class ZipReader {
   /** Streams an entry to a file, creating parent folders. */
   async extractTo(name: string, dest: string): Promise<void> {
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-    const stream = await this.openStream(name);
-    await pipeline(stream, fs.createWriteStream(dest));
+    await this.withEntryStream(name, (stream) => pipeline(stream, fs.createWriteStream(dest)));
   }
 
   close(): void {

@@ -329,6 +329,44 @@ describe('solution pack / unpack', () => {
     assert.deepEqual(await snapshot(tree), before);
   });
 
+  it('leaves the tree untouched when a content file cannot be read from the zip', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
+    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+    const tree = path.join(dir, 'tree');
+    await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: tree });
+    fs.rmSync(path.join(tree, 'Entities'), { recursive: true });
+    const before = await snapshot(tree);
+    const extractTo = ZipReader.prototype.extractTo;
+    const stub = sinon.stub(ZipReader.prototype, 'extractTo').callsFake(function (this: ZipReader, name: string, dest: string) {
+      if (name.startsWith('WebResources/')) return Promise.reject(new Error(`Cannot read '${name}' in zip '${this.file}': invalid stored block lengths.`));
+      return extractTo.call(this, name, dest);
+    });
+    try {
+      await rejectsWith(() => unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: tree }), /invalid stored block lengths/);
+    } finally {
+      stub.restore();
+    }
+    assert.deepEqual(await snapshot(tree), before, 'the removed Entities/ folder is not restored by a failed unpack');
+  });
+
+  it('keeps comments between the sections of customizations.xml and gives whole-section files their own attributes', async () => {
+    const dir = temp.make();
+    const solution = '<ImportExportXml SolutionPackageVersion="9.2"><SolutionManifest><UniqueName>Maps</UniqueName><Version>1.0</Version><Managed>0</Managed></SolutionManifest></ImportExportXml>';
+    const custom = '<ImportExportXml><Entities /><!-- keep me --><EntityMaps><EntityMap><EntitySource>account</EntitySource></EntityMap></EntityMaps><Languages><Language>1033</Language></Languages></ImportExportXml>';
+    const zipPath = path.join(dir, 'maps.zip');
+    await writeZip(zipPath, [
+      { name: 'solution.xml', source: { kind: 'buffer', data: Buffer.from(solution) } },
+      { name: 'customizations.xml', source: { kind: 'buffer', data: Buffer.from(custom) } },
+    ]);
+    const tree = path.join(dir, 'tree');
+    await unpackSolution({ unmanagedZipPath: zipPath, folder: tree });
+    const skeleton = fs.readFileSync(path.join(tree, 'Other', 'Customizations.xml'), 'utf8');
+    assert.match(skeleton, /<!-- keep me -->/);
+    assert.match(skeleton, /<EntityMaps \/>/, 'the skeleton section stays bare');
+    assert.match(fs.readFileSync(path.join(tree, 'Other', 'EntityMaps.xml'), 'utf8'), /<EntityMaps xmlns:xsi="http:\/\/www\.w3\.org\/2001\/XMLSchema-instance">/);
+  });
+
   it('refuses to unpack a managed zip given as unmanaged, and zips of different solutions', async () => {
     const dir = temp.make();
     const a = writeSampleSolutionFolder(path.join(dir, 'a'), { uniqueName: 'Alpha' });

@@ -58,6 +58,29 @@ describe('streaming a large XML document component by component', () => {
       /customizations\.xml is not well-formed XML: undefined entity \(line 1, column \d+\)/.test(err.message) && /&#160;/.test(err.hint ?? ''));
   });
 
+  it("reports an error the component reader finds at the component's line in the document", async () => {
+    // An attribute name saxes (XML 1.0 5th edition) accepts and the tree reader refuses.
+    const doc = '<ImportExportXml>\n  <Roles>\n    <Role name="a" />\n    <Role name="b" 😀="1" />\n  </Roles>\n</ImportExportXml>';
+    await assert.rejects(collect(doc, 8, ['Roles']), /^UserError: customizations\.xml is not well-formed XML: .*😀.* \(line 4, column \d+\)/);
+    const multiLine = '<ImportExportXml>\n  <Roles>\n    <Role\n      name="b">\n      <x 😀="1" />\n    </Role>\n  </Roles>\n</ImportExportXml>';
+    await assert.rejects(collect(multiLine, 8, ['Roles']), /customizations\.xml is not well-formed XML: .*😀.* \(line 5, column \d+\)/);
+  });
+
+  it('keeps the root and section attributes it hands over as copies, with line breaks normalised', async () => {
+    const seen = await collect('<r z="a\r\nb" y=\'c\rd\'><s k="v"/></r>', 3, ['s']);
+    assert.equal(seen[0], 'root r [["z","a\\nb"],["y","c\\nd"]]');
+    assert.equal(seen[1], 'enter s [["k","v"]]');
+  });
+
+  it('passes comments between the root children on, not those inside components', async () => {
+    const seen: string[] = [];
+    await streamXml(chunked('<r><!-- one --><s><!-- inner --><c/></s><!--two--></r>', 5), 'c.xml', {
+      descend: () => true, root: () => undefined, enter: () => undefined, element: () => undefined, leave: () => undefined,
+      comment: (text) => { seen.push(text); },
+    });
+    assert.deepEqual(seen, [' one ', 'two']);
+  });
+
   it('stops reading the source when a component is malformed', async () => {
     const source = Readable.from((function* () { yield Buffer.from('<r><a><b x="1" x="2"/></a>'); yield Buffer.from('<a/>'.repeat(10)); })());
     const visitor: XmlStreamVisitor = { descend: () => false, root: () => undefined, enter: () => undefined, element: () => undefined, leave: () => undefined };

@@ -99,4 +99,23 @@ describe('solution zip I/O', () => {
     await assert.rejects(writeZip(path.join(dir, 'fail.zip'), [{ name: 'x', source: { kind: 'file', path: path.join(dir, 'missing.bin') } }]));
     assert.deepEqual(fs.readdirSync(dir), []);
   });
+
+  it('names the zip and the entry when an entry cannot be read (damaged data), for reading and for extracting', async () => {
+    const dir = temp.make();
+    const file = path.join(dir, 'damaged.zip');
+    const text = Array.from({ length: 4000 }, (_, i) => `line ${i} of the web resource\n`).join('');
+    await craftZip(file, [{ name: 'WebResources/big.js', data: Buffer.from(text) }]);
+    // Overwrite the middle of the deflated data: the local header is 30 bytes + the name.
+    const bytes = fs.readFileSync(file);
+    const dataStart = 30 + 'WebResources/big.js'.length;
+    bytes.fill(0xff, dataStart + 20, dataStart + 60);
+    fs.writeFileSync(file, bytes);
+    const zip = await ZipReader.open(file);
+    try {
+      await rejectsWith(() => zip.readText('WebResources/big.js'), /Cannot read 'WebResources\/big\.js' in zip '.*damaged\.zip': .+ The zip is damaged or incomplete/);
+      await rejectsWith(() => zip.extractTo('WebResources/big.js', path.join(dir, 'out', 'big.js')), /Cannot read 'WebResources\/big\.js' in zip '.*damaged\.zip'/);
+    } finally {
+      zip.close();
+    }
+  });
 });
