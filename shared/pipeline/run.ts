@@ -2,7 +2,6 @@
  * `runTask(main)`: the one entry every task uses. Builds the task context over the agent, turns the
  * outcome into the task result, and turns SIGINT/SIGTERM into an abort signal.
  */
-import * as fs from 'node:fs';
 import { UserError, errorMessage } from '../core';
 import type { ClosableHttpClient } from '../http';
 import type { Reporter } from '../operations/reporter';
@@ -44,7 +43,6 @@ export async function runTask(main: TaskMain, agent: Agent = taskLibAgent): Prom
     controller.abort(new UserError(`The task was cancelled (${name}).`));
   };
   for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
-  useAgentTempDirectory(agent);
 
   const reporter = createAgentReporter(agent, controller.signal);
   const clients = createTaskClients(agent, reporter);
@@ -59,13 +57,6 @@ export async function runTask(main: TaskMain, agent: Agent = taskLibAgent): Prom
     clients.close();
     for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
   }
-}
-
-/** Temp files (pack and unpack staging) go to the job's own temp folder, which the agent empties after the job. */
-function useAgentTempDirectory(agent: Agent): void {
-  const dir = agent.getVariable('Agent.TempDirectory');
-  if (!dir || !fs.existsSync(dir)) return;
-  for (const name of ['TMPDIR', 'TMP', 'TEMP']) process.env[name] = dir;
 }
 
 function createTaskContext(agent: Agent, reporter: Reporter, clients: TaskClients, signal: AbortSignal): TaskContext {

@@ -8,7 +8,7 @@ import { MapResolver } from './mapping';
 import { setManifestManaged, setManifestVersion } from './manifest';
 import { mergePackage, MissingFile, PackPlan, TreeContext, Variant } from './pack-plan';
 import { FileSink } from './text-sink';
-import { withTempFolder } from './temp-folder';
+import { withWorkFolder } from './work-folder';
 import { CONTENT_TYPES_NAME, contentTypesXml } from './content-types';
 import { cloneElement, parseXml, writeXml, XmlElement } from './xml';
 import { writeZip, ZipWriteEntry } from './zip-write';
@@ -121,9 +121,9 @@ export async function packSolution(options: PackOptions): Promise<PackResult> {
   if (targets.length === 2 && targets[0] === targets[1]) {
     throw new UserError(`The unmanaged and the managed zip would both be written to '${targets[0]}'.`, 'Give them different paths.');
   }
-  // customizations.xml of each variant is merged into a private temp folder, never next to the output, so a
-  // failure (missing files, malformed XML) leaves the output folder untouched.
-  const plan = await withTempFolder('dataverse-pack-', logger, async (work) => {
+  // customizations.xml of each variant is merged into a working folder removed afterwards, so a failure (missing
+  // files, malformed XML) leaves the output folder as it was.
+  const plan = await withWorkFolder(path.dirname(targets[0]), logger, async (work) => {
     const merged = await mergeToFiles(ctx, variants, work);
     if (merged.missing.length > 0) throw new MissingContentError(dedupeMissing(merged.missing), info.solutionRoot);
     await writeAllOrNone(variants.map((variant, i) => ({

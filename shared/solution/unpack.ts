@@ -13,7 +13,7 @@ import { isSourceOnlyPath, managedTwin, PASS_THROUGH_FOLDERS, SPLIT_FOLDERS } fr
 import { readSolutionXml, splitSolutionZip, TreeEntries } from './unpack-plan';
 import { writeXml, XmlElement } from './xml';
 import { ZipReader } from './zip-read';
-import { withTempFolder } from './temp-folder';
+import { withWorkFolder } from './work-folder';
 import { ZipLimits } from './zip-limits';
 
 export interface UnpackOptions {
@@ -133,7 +133,7 @@ export async function unpackSolution(options: UnpackOptions): Promise<UnpackResu
     }
     if (secondary) managed = 2;
     const root = targetRoot(options.folder);
-    const written = await withTempFolder('dataverse-unpack-', logger, async (dir) => {
+    const written = await withWorkFolder(root, logger, async (dir) => {
       // Everything is read (every XML file checked, every content file extracted) into staging before the tree is touched.
       const staging = new Staging(dir);
       const entries: TreeEntries = await splitSolutionZip(primaryZip, primary.solution, (rel, el) => staging.write(rel, el));

@@ -58,19 +58,6 @@ describe('pipeline runTask', () => {
     assert.deepEqual(agent.results, [{ result: 'Succeeded', message: 'Done.' }]);
   });
 
-  it("points the task's temp folder (os.tmpdir) at Agent.TempDirectory when the agent gives one", async () => {
-    const saved = { TMPDIR: process.env.TMPDIR, TMP: process.env.TMP, TEMP: process.env.TEMP };
-    const jobTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'dvalm-job-temp-'));
-    try {
-      let seen = '';
-      await runTask(async () => { seen = os.tmpdir(); }, createFakeAgent({ variables: { 'Agent.TempDirectory': jobTemp } }));
-      assert.equal(seen, jobTemp);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-      fs.rmSync(jobTemp, { recursive: true, force: true });
-    }
-  });
-
   it('reports a UserError as Failed with its message only, and an unexpected error with its stack under debug', async () => {
     const user = createFakeAgent();
     await runTask(async () => { throw new UserError('Solution.xml is missing.', 'Point sourceFolder at the unpacked folder.'); }, user);

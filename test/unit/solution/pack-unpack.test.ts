@@ -208,6 +208,25 @@ describe('solution pack / unpack', () => {
     assert.deepEqual(fs.readdirSync(managedDir), []);
   });
 
+  it('works only inside the folders it is given: the output folder for pack, the target tree for unpack', async () => {
+    const dir = temp.make();
+    const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
+    const spy = sinon.spy(fs.promises, 'mkdtemp');
+    try {
+      const out = path.join(dir, 'out');
+      const packed = await packSolution({ folder: sample.folder, packageType: 'Both', outputFolder: out });
+      const tree = path.join(dir, 'tree');
+      await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, managedZipPath: packed.managedZipPath, folder: tree });
+      const prefixes = spy.getCalls().map((c) => String(c.args[0]));
+      assert.equal(prefixes.length, 2);
+      assert.ok(prefixes[0].startsWith(out + path.sep) && prefixes[1].startsWith(tree + path.sep), prefixes.join(', '));
+      assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith('.')), [], 'no working folder is left behind');
+      assert.deepEqual(fs.readdirSync(tree).filter((f) => f.startsWith('.')), []);
+    } finally {
+      spy.restore();
+    }
+  });
+
   it('explains a canvas app kept only as source', async () => {
     const dir = temp.make();
     const sample = writeSampleSolutionFolder(path.join(dir, 'in'));
