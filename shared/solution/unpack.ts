@@ -120,7 +120,6 @@ export async function unpackSolution(options: UnpackOptions): Promise<UnpackResu
     const managedZip = await open(options.managedZipPath);
     const primaryZip = (unmanagedZip ?? managedZip) as ZipReader;
     const primary = await readSolutionXml(primaryZip);
-    let managed: ManagedFlag = unmanagedZip ? 0 : 1;
     if (unmanagedZip && primary.manifest.managed !== 0) {
       throw new UserError(`'${options.unmanagedZipPath}' is a managed solution (<Managed>1</Managed>) but was given as the unmanaged zip.`);
     }
@@ -131,7 +130,7 @@ export async function unpackSolution(options: UnpackOptions): Promise<UnpackResu
     if (secondary && secondary.manifest.uniqueName !== primary.manifest.uniqueName) {
       throw new UserError(`The unmanaged zip holds solution '${primary.manifest.uniqueName}' but the managed zip holds '${secondary.manifest.uniqueName}'.`, 'Give both exports of the same solution.');
     }
-    if (secondary) managed = 2;
+    const managed: ManagedFlag = secondary ? 2 : unmanagedZip ? 0 : 1;
     const root = targetRoot(options.folder);
     const written = await withWorkFolder(root, logger, async (dir) => {
       // Everything is read (every XML file checked, every content file extracted) into staging before the tree is touched.
