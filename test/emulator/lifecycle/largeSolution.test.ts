@@ -5,24 +5,15 @@
  * the operation; its own process keeps the rest of the test run out of the figures.
  */
 import * as assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import * as path from 'node:path';
+import { runChildReport } from '../../helpers/child-report';
 import type { LargeRunReport } from './largeSolutionRun';
 
 const FILE_BYTES = 50 * 1024 * 1024;
 
 function runChild(fileBytes: number): Promise<LargeRunReport> {
-  const typescript = __filename.endsWith('.ts');
-  const script = path.join(__dirname, `largeSolutionRun${typescript ? '.ts' : '.js'}`);
   // The young generation is capped so that RSS shows what the process keeps, not V8's headroom for short-lived
   // allocations (by default it grows its semi-spaces to tens of MB under any steady allocation, whatever the file size).
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [String(fileBytes)], { execArgv: [...(typescript ? ['--require', 'tsx/cjs'] : []), '--expose-gc', '--max-semi-space-size=1'], stdio: 'inherit' });
-    let report: LargeRunReport | undefined;
-    child.on('message', (m) => { report = m as LargeRunReport; });
-    child.on('error', reject);
-    child.on('exit', (code) => (report ? resolve(report) : reject(new Error(`largeSolutionRun exited with ${code} and no report`))));
-  });
+  return runChildReport(__dirname, 'largeSolutionRun', [String(fileBytes)], ['--expose-gc', '--max-semi-space-size=1']);
 }
 
 describe('emulator lifecycle: a 50 MB solution streams through import and export', function () {

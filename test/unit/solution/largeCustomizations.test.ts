@@ -4,20 +4,11 @@
  * process (largeCustomizationsRun) with --expose-gc so the figures are live memory, not GC headroom.
  */
 import * as assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import * as path from 'node:path';
+import { runChildReport } from '../../helpers/child-report';
 import type { LargeCustomizationsReport } from './largeCustomizationsRun';
 
 function runChild(tables: number, descriptionBytes: number): Promise<LargeCustomizationsReport> {
-  const typescript = __filename.endsWith('.ts');
-  const script = path.join(__dirname, `largeCustomizationsRun${typescript ? '.ts' : '.js'}`);
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [String(tables), String(descriptionBytes)], { execArgv: [...(typescript ? ['--require', 'tsx/cjs'] : []), '--expose-gc'], stdio: 'inherit' });
-    let report: LargeCustomizationsReport | undefined;
-    child.on('message', (m) => { report = m as LargeCustomizationsReport; });
-    child.on('error', reject);
-    child.on('exit', (code) => (report ? resolve(report) : reject(new Error(`largeCustomizationsRun exited with ${code} and no report`))));
-  });
+  return runChildReport(__dirname, 'largeCustomizationsRun', [String(tables), String(descriptionBytes)], ['--expose-gc']);
 }
 
 describe('solution zips with a large customizations.xml', function () {

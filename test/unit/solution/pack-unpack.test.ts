@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
 import {
-  inspectSolutionFolder, MissingContentError, packSolution, unpackSolution, writeZip, ZipReader,
+  inspectSolutionFolder, MissingContentError, packSolution, PackResult, unpackSolution, writeZip, ZipReader,
 } from '../../../shared/solution';
 import { writeSampleSolutionFolder } from '../../fixtures/solution/sample-solution';
 import { treeDifferences, zipDifferences } from '../../fixtures/solution/tree-compare';
@@ -328,10 +328,7 @@ describe('solution pack / unpack', () => {
 
   it('leaves the tree untouched when the zip turns out to be malformed after many components were read', async () => {
     const dir = temp.make();
-    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
-    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
-    const tree = path.join(dir, 'tree');
-    await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: tree });
+    const { packed, tree } = await packedAndUnpacked(dir);
     const before = await snapshot(tree);
     // The same solution with a new table first and a table whose XML is cut short at the end of <Entities>.
     const zip = await ZipReader.open(packed.unmanagedZipPath as string);
@@ -350,10 +347,7 @@ describe('solution pack / unpack', () => {
 
   it('leaves the tree untouched when a content file cannot be read from the zip', async () => {
     const dir = temp.make();
-    const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
-    const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
-    const tree = path.join(dir, 'tree');
-    await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: tree });
+    const { packed, tree } = await packedAndUnpacked(dir);
     fs.rmSync(path.join(tree, 'Entities'), { recursive: true });
     const before = await snapshot(tree);
     const extractTo = ZipReader.prototype.extractTo;
@@ -409,4 +403,13 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   };
   walk('');
   return out;
+}
+
+/** An unmanaged sample packed into `<dir>/out` and unpacked again into `<dir>/tree`. */
+async function packedAndUnpacked(dir: string): Promise<{ packed: PackResult; tree: string }> {
+  const sample = writeSampleSolutionFolder(path.join(dir, 'in'), { managed: 0 });
+  const packed = await packSolution({ folder: sample.folder, outputFolder: path.join(dir, 'out') });
+  const tree = path.join(dir, 'tree');
+  await unpackSolution({ unmanagedZipPath: packed.unmanagedZipPath, folder: tree });
+  return { packed, tree };
 }
